@@ -1,0 +1,62 @@
+/**
+ * MicroAPI: typed RPC for Deno and Bun. Define services as plain async functions with zod
+ * schemas; call them over HTTP with the four RPC patterns (unary, server streaming, client
+ * streaming, bidirectional).
+ *
+ * @example
+ * ```ts ignore
+ * import { MicroAPI, Service, streaming, z } from "@microapi/core";
+ *
+ * const User = z.object({ username: z.string(), age: z.number().int() });
+ * export const users = new Service("users")
+ *   .method("get_user", { input: z.object({ user_id: z.number().int() }), output: User },
+ *     async ({ user_id }) => ({ username: `user${user_id}`, age: 30 }))
+ *   .method("list_users", { input: z.object({ limit: z.number().int().default(10) }), output: streaming(User) },
+ *     async function* ({ limit }) {
+ *       for (let i = 0; i < limit; i++) yield { username: `user${i}`, age: i };
+ *     });
+ *
+ * await new MicroAPI({ services: [users] }).serve({ port: 8080 });
+ * ```
+ *
+ * @module
+ */
+
+export { z } from "zod";
+
+export { stream, streaming } from "./src/schema/markers.ts";
+export type { StreamingOutput, StreamInput } from "./src/schema/markers.ts";
+export { isService, Service } from "./src/schema/service.ts";
+export type {
+  Handler,
+  HandlerInput,
+  HandlerResult,
+  InputSpec,
+  MethodDefinition,
+  MethodOptions,
+  MethodTypes,
+  OutputSpec,
+  ServiceOptions,
+} from "./src/schema/service.ts";
+export { Stream, StreamClosedError } from "./src/schema/stream.ts";
+export type { StreamOptions } from "./src/schema/stream.ts";
+export type { Context } from "./src/schema/context.ts";
+export { Pattern } from "./src/schema/pattern.ts";
+export type { Issue } from "./src/schema/validate.ts";
+
+export { Code, httpStatusByCode, isCode } from "./src/protocol/codes.ts";
+export type { ErrorCode } from "./src/protocol/codes.ts";
+export { RpcError } from "./src/protocol/rpc_error.ts";
+export type { ErrorBody, RpcErrorOptions } from "./src/protocol/rpc_error.ts";
+export type { Limits } from "./src/protocol/limits.ts";
+export { DEFAULT_MAX_MESSAGE_BYTES } from "./src/protocol/limits.ts";
+export type { Route } from "./src/protocol/route.ts";
+
+export { MicroAPI } from "./src/server/app.ts";
+export type { MicroAPIOptions, ServeOptions, Server } from "./src/server/app.ts";
+
+export { Connection } from "./src/client/connection.ts";
+export type { ConnectionOptions } from "./src/client/connection.ts";
+export type { CallOptions, ClientCallOptions } from "./src/client/call_options.ts";
+export { BidiStream, ClientStream, ServerStream } from "./src/client/streams.ts";
+export type { ClientCall, ClientTransport } from "./src/client/transport.ts";

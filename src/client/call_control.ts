@@ -1,0 +1,82 @@
+import { RpcError } from "../protocol/rpc_error.ts";
+import { checkTimeout } from "../protocol/timeout.ts";
+import type { CallOptions } from "./call_options.ts";
+
+/**
+ * One call's cancellation: the caller's signal and the deadline, merged into one AbortSignal whose
+ * reason is an RpcError (`cancelled` or `deadline_exceeded`).
+ */
+export class CallControl {
+  /** The timeout sent to the server, if any. */
+  readonly timeoutMs: number | undefined;
+  #controller = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort = () => {
+    const reason = this.#signal?.reason;
+    this.abort(
+      (reason as { name?: unknown })?.name === "TimeoutError"
+        ? new RpcError("deadline_exceeded", "The call timed out", { cause: reason })
+        : new RpcError("cancelled", "The call was cancelled", { cause: reason }),
+    );
+  };
+
+  /**
+   * Starts watching the caller's signal and the deadline.
+   *
+   * @param options The call options.
+   * @param defaultTimeoutMs The connection's default timeout.
+   */
+  constructor(options: CallOptions, defaultTimeoutMs?: number) {
+    const timeout = options.timeoutMs ?? defaultTimeoutMs;
+    this.timeoutMs = timeout === undefined ? undefined : checkTimeout(timeout);
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) this.#onAbort();
+    else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (this.timeoutMs !== undefined && !this.signal.aborted) {
+      const ms = this.timeoutMs;
+      this.#timer = setTimeout(() => {
+        this.abort(new RpcError("deadline_exceeded", `The deadline of ${ms} ms expired`));
+      }, ms);
+    }
+  }
+
+  /** Aborts when the call is cancelled or its deadline passes. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /**
+   * Aborts the call.
+   *
+   * @param reason The error the call fails with.
+   */
+  abort(reason: RpcError): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.dispose();
+  }
+
+  /**
+   * The error to report for a failure: the abort reason if the call was aborted (a fetch aborted
+   * by us fails with its own error), otherwise the error itself as an RpcError.
+   *
+   * @param error What was thrown.
+   * @param unreachable How to describe a network failure.
+   * @returns An RpcError.
+   */
+  failure(error: unknown, unreachable: string): RpcError {
+    if (this.signal.aborted && RpcError.is(this.signal.reason)) return this.signal.reason;
+    if (RpcError.is(error)) return error;
+    return new RpcError("unavailable", `${unreachable}: ${(error as Error)?.message ?? error}`, {
+      cause: error,
+    });
+  }
+
+  /** Stops the timer and lets go of the caller's signal. */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+  }
+}

@@ -1,0 +1,206 @@
+import { type Limits, resolveLimits } from "../protocol/limits.ts";
+import { parseRoutePath, type Route } from "../protocol/route.ts";
+import type { Pattern } from "../schema/pattern.ts";
+import type { CallOptions } from "./call_options.ts";
+import { HttpTransport } from "./http_transport.ts";
+import { BidiStream, ClientStream, ServerStream } from "./streams.ts";
+import type { ClientCall, ClientTransport } from "./transport.ts";
+
+/** How a connection is set up. */
+export interface ConnectionOptions {
+  /** Metadata sent with every call (an `authorization` header, say). */
+  metadata?: HeadersInit;
+  /** The default timeout of every call, in milliseconds. */
+  timeoutMs?: number;
+  /** Limits on what the server sends; the same defaults as the server's. */
+  limits?: Partial<Limits>;
+  /** The fetch function to use; default the global one. */
+  fetch?: typeof fetch;
+  /** A ready-made transport (an in-memory one in tests, for instance) instead of HTTP. */
+  transport?: ClientTransport;
+}
+
+let defaultConnection: Connection | undefined;
+
+/**
+ * A client's link to one server. Calls are methods named by route (`"users/get_user"`, or
+ * `"v2/users/get_user"` for a versioned service); generated clients wrap these with types.
+ *
+ * @example
+ * ```ts ignore
+ * await using connection = new Connection("http://127.0.0.1:8080");
+ * const user = await connection.unary("users/get_user", { user_id: 1 }, { timeoutMs: 1000 });
+ * ```
+ */
+export class Connection {
+  /** The server's base URL. */
+  readonly url: string;
+  #transport: ClientTransport;
+  #closed = false;
+
+  /**
+   * Creates a connection. Nothing is sent until the first call.
+   *
+   * @param url The server's base URL, such as `http://127.0.0.1:8080` (with any base path).
+   * @param options Default metadata and timeout, limits, transport.
+   * @throws {TypeError} For a URL that is not http(s).
+   */
+  constructor(url: string | URL, options: ConnectionOptions = {}) {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new TypeError(`Invalid server URL ${parsed.href}: expected http: or https:`);
+    }
+    this.url = parsed.href.replace(/\/+$/, "");
+    this.#transport = options.transport ?? new HttpTransport({
+      url: this.url,
+      metadata: options.metadata,
+      timeoutMs: options.timeoutMs,
+      limits: resolveLimits(options.limits),
+      fetch: options.fetch,
+    });
+  }
+
+  /**
+   * The connection generated clients use when not given one.
+   *
+   * @returns The default connection.
+   * @throws {Error} When none has been set.
+   */
+  static get default(): Connection {
+    if (!defaultConnection) {
+      throw new Error(
+        "No default connection: call Connection.setDefault(new Connection(url)) first, or pass " +
+          "{ connection } to the call",
+      );
+    }
+    return defaultConnection;
+  }
+
+  /**
+   * Sets (or clears) the default connection.
+   *
+   * @param connection The connection, or undefined to clear it.
+   */
+  static setDefault(connection: Connection | undefined): void {
+    defaultConnection = connection;
+  }
+
+  /** True after {@linkcode Connection.close}. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Makes a unary call.
+   *
+   * @param route The method, as `"service/method"` or a {@linkcode Route}.
+   * @param input The request message (omit for a method without input).
+   * @param options Signal, timeout, metadata, header and trailer callbacks.
+   * @returns The response message.
+   * @throws {RpcError} With the server's code and details, or `unavailable`, `cancelled`,
+   * `deadline_exceeded` from the client side.
+   */
+  unary<O = unknown>(
+    route: string | Route,
+    input?: unknown,
+    options: CallOptions = {},
+  ): Promise<O> {
+    return this.#use().unary(toRoute(route), input, options) as Promise<O>;
+  }
+
+  /**
+   * Starts a server-streaming call (when reading begins).
+   *
+   * @param route The method.
+   * @param input The request message.
+   * @param options Per-call options.
+   * @returns The messages, as an async iterable.
+   */
+  serverStream<O = unknown>(
+    route: string | Route,
+    input?: unknown,
+    options?: CallOptions,
+  ): ServerStream<O> {
+    return new ServerStream<O>(this, route, input, options);
+  }
+
+  /**
+   * Opens a client-streaming call.
+   *
+   * @param route The method.
+   * @param options Per-call options.
+   * @returns The call: `send()` messages, then `end()` for the response.
+   */
+  clientStream<I = unknown, O = unknown>(
+    route: string | Route,
+    options?: CallOptions,
+  ): ClientStream<I, O> {
+    return new ClientStream<I, O>(this, route, options);
+  }
+
+  /**
+   * Opens a bidirectional call.
+   *
+   * @param route The method.
+   * @param options Per-call options.
+   * @returns The call: `send()`, `next()`, `end()`, or `for await`.
+   */
+  bidiStream<I = unknown, O = unknown>(
+    route: string | Route,
+    options?: CallOptions,
+  ): BidiStream<I, O> {
+    return new BidiStream<I, O>(this, route, options);
+  }
+
+  /**
+   * Opens a streaming call at the transport level. The stream classes use this; most code should
+   * use them instead.
+   *
+   * @param route The method.
+   * @param pattern The method's pattern.
+   * @param options Per-call options.
+   * @param input For server streaming, the request message.
+   * @returns The open call.
+   */
+  open(route: string | Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
+    return this.#use().open(toRoute(route), pattern, options, input);
+  }
+
+  /**
+   * Cancels every call in flight and closes the transport. If this is the default connection,
+   * there is no default afterwards.
+   *
+   * @returns When closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (defaultConnection === this) defaultConnection = undefined;
+    await this.#transport.close();
+  }
+
+  /**
+   * Closes the connection, for `await using`.
+   *
+   * @returns When closed.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #use(): ClientTransport {
+    if (this.#closed) throw new TypeError(`Connection to ${this.url} is closed`);
+    return this.#transport;
+  }
+}
+
+function toRoute(route: string | Route): Route {
+  if (typeof route !== "string") return route;
+  const parsed = parseRoutePath(route);
+  if (!parsed) {
+    throw new TypeError(
+      `Invalid route ${JSON.stringify(route)}: expected "service/method" or "v<N>/service/method"`,
+    );
+  }
+  return parsed;
+}

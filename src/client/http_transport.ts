@@ -1,0 +1,327 @@
+import { readBodyText } from "../protocol/body.ts";
+import { codeFromHttpStatus } from "../protocol/codes.ts";
+import {
+  JSON_TYPE,
+  mediaType,
+  NDJSON_TYPE,
+  TIMEOUT_HEADER,
+  TRAILER_PREFIX,
+} from "../protocol/headers.ts";
+import { parseJson } from "../protocol/json.ts";
+import type { Limits } from "../protocol/limits.ts";
+import { NdjsonReader, NdjsonWriter } from "../protocol/ndjson.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+import { type Route, routePath } from "../protocol/route.ts";
+import { decodeResponseLine } from "../protocol/stream_lines.ts";
+import { type Pattern, streamsInput, streamsOutput } from "../schema/pattern.ts";
+import { StreamClosedError } from "../schema/stream.ts";
+import { CallControl } from "./call_control.ts";
+import type { CallOptions } from "./call_options.ts";
+import type { ClientCall, ClientTransport } from "./transport.ts";
+
+/** How the HTTP transport is set up. */
+export interface HttpTransportOptions {
+  /** The server's base URL. */
+  url: string;
+  /** Metadata sent with every call. */
+  metadata?: HeadersInit;
+  /** The default timeout of every call. */
+  timeoutMs?: number;
+  /** Limits on what the server sends. */
+  limits: Limits;
+  /** The fetch to use; default the global one. */
+  fetch?: typeof fetch;
+}
+
+const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
+
+/**
+ * Calls over HTTP, with the protocol of docs/protocol.md: unary as one JSON exchange, streams as
+ * NDJSON bodies. Client and bidi streaming send a streaming request body; Deno and Bun run such a
+ * request full duplex over HTTP/1.1, browsers do not (use the WebSocket transport there).
+ */
+export class HttpTransport implements ClientTransport {
+  #base: string;
+  #metadata: Headers;
+  #timeoutMs: number | undefined;
+  #limits: Limits;
+  #fetch: typeof fetch;
+  #calls = new Set<CallControl>();
+
+  /**
+   * Creates the transport; nothing is sent until the first call.
+   *
+   * @param options URL, default metadata and timeout, limits, fetch.
+   */
+  constructor(options: HttpTransportOptions) {
+    this.#base = options.url.replace(/\/+$/, "");
+    this.#metadata = new Headers(options.metadata);
+    this.#timeoutMs = options.timeoutMs;
+    this.#limits = options.limits;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
+    const control = this.#track(new CallControl(options, this.#timeoutMs));
+    const url = this.#base + routePath(route);
+    try {
+      const response = await this.#fetch(url, {
+        method: "POST",
+        headers: this.#headers(options, control, JSON_TYPE),
+        body: input === undefined ? undefined : JSON.stringify(input),
+        signal: control.signal,
+      });
+      const trailers = takeHeaders(response, options);
+      if (!response.ok) throw await errorFromResponse(response, this.#limits);
+      const text = await readBodyText(response.body, this.#limits.maxMessageBytes, "response body");
+      options.onTrailers?.(trailers);
+      return parseResponse(text);
+    } catch (error) {
+      throw control.failure(error, `Cannot reach ${url}`);
+    } finally {
+      this.#untrack(control);
+    }
+  }
+
+  open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
+    const control = this.#track(new CallControl(options, this.#timeoutMs));
+    const url = this.#base + routePath(route);
+    const writer = streamsInput(pattern) ? new NdjsonWriter() : undefined;
+    const headers = this.#headers(options, control, writer ? NDJSON_TYPE : JSON_TYPE);
+    const response = this.#fetch(url, {
+      method: "POST",
+      headers,
+      body: writer ? writer.readable : JSON.stringify(input ?? {}),
+      signal: control.signal,
+      // Required for a streaming request body.
+      ...(writer ? { duplex: "half" } : {}),
+    } as RequestInit);
+    return new HttpCall({
+      url,
+      response,
+      writer,
+      streamedOutput: streamsOutput(pattern),
+      control,
+      options,
+      limits: this.#limits,
+      done: () => this.#untrack(control),
+    });
+  }
+
+  close(): Promise<void> {
+    const reason = new RpcError("cancelled", "The connection was closed");
+    for (const control of this.#calls) control.abort(reason);
+    this.#calls.clear();
+    return Promise.resolve();
+  }
+
+  #headers(options: CallOptions, control: CallControl, contentType: string): Headers {
+    const headers = new Headers(this.#metadata);
+    if (options.metadata) new Headers(options.metadata).forEach((v, k) => headers.set(k, v));
+    headers.set("content-type", contentType);
+    if (control.timeoutMs !== undefined) headers.set(TIMEOUT_HEADER, String(control.timeoutMs));
+    return headers;
+  }
+
+  #track(control: CallControl): CallControl {
+    this.#calls.add(control);
+    return control;
+  }
+
+  #untrack(control: CallControl): void {
+    control.dispose();
+    this.#calls.delete(control);
+  }
+}
+
+/** Parses a unary response body; a server that sends broken JSON is an `internal` failure. */
+function parseResponse(text: string): unknown {
+  try {
+    return parseJson(text, "response body");
+  } catch (error) {
+    throw new RpcError("internal", (error as Error).message);
+  }
+}
+
+/** Hands response headers to `onHeaders` and returns the trailers (the `trailer-` headers). */
+function takeHeaders(response: Response, options: CallOptions): Headers {
+  const trailers = new Headers();
+  let headers = response.headers;
+  let copied = false;
+  response.headers.forEach((value, name) => {
+    if (!name.startsWith(TRAILER_PREFIX)) return;
+    if (!copied) {
+      headers = new Headers(response.headers);
+      copied = true;
+    }
+    trailers.set(name.slice(TRAILER_PREFIX.length), value);
+    headers.delete(name);
+  });
+  options.onHeaders?.(headers);
+  return trailers;
+}
+
+/**
+ * The error a non-2xx response carries: the error body if the server sent one, otherwise a code
+ * picked from the HTTP status (a proxy's error page, for instance).
+ *
+ * @param response The response.
+ * @param limits Size limits for the body.
+ * @returns The error.
+ */
+export async function errorFromResponse(response: Response, limits: Limits): Promise<RpcError> {
+  const fallback = codeFromHttpStatus(response.status);
+  const text = await readBodyText(response.body, limits.maxMessageBytes, "error body")
+    .catch(() => "");
+  if (mediaType(response.headers.get("content-type")) === JSON_TYPE) {
+    try {
+      return RpcError.fromBody(JSON.parse(text), { fallback, metadata: response.headers });
+    } catch {
+      // Not JSON after all: fall through.
+    }
+  }
+  const excerpt = text.trim().slice(0, 200);
+  return new RpcError(
+    fallback,
+    `HTTP ${response.status} ${response.statusText}${excerpt ? `: ${excerpt}` : ""}`,
+    { metadata: response.headers },
+  );
+}
+
+interface HttpCallInit {
+  url: string;
+  response: Promise<Response>;
+  writer: NdjsonWriter | undefined;
+  streamedOutput: boolean;
+  control: CallControl;
+  options: CallOptions;
+  limits: Limits;
+  done: () => void;
+}
+
+/** One streaming call over HTTP. */
+class HttpCall implements ClientCall {
+  #init: HttpCallInit;
+  #response: Promise<Response>;
+  #reader: NdjsonReader | undefined;
+  #failure: RpcError | undefined;
+  #ended = false;
+  #finished = false;
+  #lineIndex = 0;
+
+  constructor(init: HttpCallInit) {
+    this.#init = init;
+    // Looked at as soon as it arrives: an early error response must stop the sender.
+    this.#response = init.response.then(async (response) => {
+      const trailers = takeHeaders(response, init.options);
+      if (!response.ok) {
+        const error = await errorFromResponse(response, init.limits);
+        init.options.onTrailers?.(trailers);
+        throw error;
+      }
+      return response;
+    }).catch((error) => {
+      this.#fail(init.control.failure(error, `Cannot reach ${init.url}`));
+      throw this.#failure;
+    });
+    this.#response.catch(() => {});
+  }
+
+  async send(message: unknown): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const writer = this.#init.writer;
+    if (!writer) {
+      throw new TypeError("This call's input is not streamed: the input was sent already");
+    }
+    if (this.#finished) throw new StreamClosedError("Cannot send: the call has ended");
+    if (this.#ended) throw new StreamClosedError("Cannot send after end()");
+    const accepted = writer.write(JSON.stringify(message) ?? "null");
+    if (accepted) await accepted;
+    if (this.#failure) throw this.#failure;
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#init.writer?.close();
+  }
+
+  async receive(): Promise<IteratorResult<unknown, undefined>> {
+    if (this.#finished) {
+      if (this.#failure) throw this.#failure;
+      return DONE;
+    }
+    try {
+      const response = await this.#response;
+      if (!this.#init.streamedOutput) return await this.#receiveSingle(response);
+      return await this.#receiveLine(response);
+    } catch (error) {
+      this.#fail(this.#init.control.failure(error, "The connection was lost"));
+      throw this.#failure;
+    }
+  }
+
+  cancel(reason?: unknown): void {
+    if (this.#finished) return;
+    const error = RpcError.is(reason)
+      ? reason
+      : new RpcError("cancelled", "The call was cancelled", { cause: reason });
+    this.#init.control.abort(error);
+    this.#fail(error);
+    this.#reader?.cancel(error);
+  }
+
+  async #receiveSingle(response: Response): Promise<IteratorResult<unknown, undefined>> {
+    const limits = this.#init.limits;
+    const text = await readBodyText(response.body, limits.maxMessageBytes, "response body");
+    this.#finish();
+    return { done: false, value: parseResponse(text) };
+  }
+
+  async #receiveLine(response: Response): Promise<IteratorResult<unknown, undefined>> {
+    if (!this.#reader) {
+      const type = mediaType(response.headers.get("content-type"));
+      if (type !== NDJSON_TYPE || !response.body) {
+        throw new RpcError(
+          "internal",
+          `Expected an ${NDJSON_TYPE} response, got ${type || "none"}`,
+        );
+      }
+      this.#reader = new NdjsonReader(response.body, {
+        maxLineBytes: this.#init.limits.maxLineBytes,
+        what: "response body",
+      });
+    }
+    const line = await this.#reader.next();
+    if (line === undefined) {
+      throw new RpcError(
+        "unavailable",
+        "The response stream ended without a final status: the connection was lost",
+      );
+    }
+    const decoded = decodeResponseLine(line, this.#lineIndex++);
+    if (decoded.kind === "message") return { done: false, value: decoded.value };
+    this.#init.options.onTrailers?.(decoded.trailers);
+    if (decoded.error) throw decoded.error;
+    this.#finish();
+    return DONE;
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (!this.#ended) {
+      // The server has answered: release the request body too.
+      this.#ended = true;
+      this.#init.writer?.close();
+    }
+    this.#init.done();
+  }
+
+  #fail(error: RpcError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#init.writer?.error(error);
+    this.#finish();
+  }
+}

@@ -1,0 +1,286 @@
+import { RpcError } from "./rpc_error.ts";
+
+const NEWLINE = 10;
+
+/** Options for {@linkcode NdjsonReader}. */
+export interface NdjsonReaderOptions {
+  /** The longest line accepted, in bytes; checked while the line is still arriving. */
+  maxLineBytes: number;
+  /** What the stream is, for error messages (`"request body"`). */
+  what?: string;
+}
+
+/**
+ * Reads newline-delimited text lines from a byte stream, one at a time, as the bytes arrive: a line
+ * is handed out as soon as its newline is read, never after the whole body. Blank lines are
+ * skipped; a final line without a newline is accepted. A line longer than the limit fails the read
+ * as soon as the limit is passed, without buffering the rest of it.
+ */
+export class NdjsonReader {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #decoder = new TextDecoder("utf-8", { fatal: true });
+  #maxLineBytes: number;
+  #what: string;
+  #lines: string[] = [];
+  #lineIndex = 0;
+  #partial: Uint8Array[] = [];
+  #partialBytes = 0;
+  #done = false;
+
+  /**
+   * Starts reading a stream; the reader locks it.
+   *
+   * @param stream The byte stream, for example a request body.
+   * @param options The line limit and a name for messages.
+   */
+  constructor(stream: ReadableStream<Uint8Array>, options: NdjsonReaderOptions) {
+    this.#reader = stream.getReader();
+    this.#maxLineBytes = options.maxLineBytes;
+    this.#what = options.what ?? "stream";
+  }
+
+  /**
+   * The next non-blank line, without its newline.
+   *
+   * @returns The line, or undefined once the stream has ended.
+   * @throws {RpcError} `resource_exhausted` for an oversize line, `invalid_argument` for bytes that
+   * are not UTF-8; errors of the underlying stream pass through.
+   */
+  async next(): Promise<string | undefined> {
+    for (;;) {
+      if (this.#lineIndex < this.#lines.length) {
+        const line = this.#lines[this.#lineIndex++]!;
+        if (this.#lineIndex === this.#lines.length) {
+          this.#lines = [];
+          this.#lineIndex = 0;
+        }
+        return line;
+      }
+      if (this.#done) return undefined;
+      const { value, done } = await this.#reader.read();
+      if (done) {
+        this.#done = true;
+        if (this.#partialBytes > 0) this.#pushLine(this.#takePartial());
+      } else {
+        this.#accept(value);
+      }
+    }
+  }
+
+  /**
+   * Stops reading and cancels the underlying stream.
+   *
+   * @param reason Passed to the stream's cancel.
+   */
+  async cancel(reason?: unknown): Promise<void> {
+    this.#done = true;
+    this.#lines = [];
+    await this.#reader.cancel(reason).catch(() => {});
+  }
+
+  #accept(chunk: Uint8Array): void {
+    let start = 0;
+    let newline = chunk.indexOf(NEWLINE);
+    if (newline !== -1 && this.#partialBytes > 0) {
+      // Finish the line that began in an earlier chunk.
+      this.#checkLength(this.#partialBytes + newline);
+      this.#partial.push(chunk.subarray(0, newline));
+      this.#partialBytes += newline;
+      this.#pushLine(this.#takePartial());
+      start = newline + 1;
+      newline = chunk.indexOf(NEWLINE, start);
+    }
+    if (newline !== -1) {
+      // Every complete line in this chunk, decoded with one call.
+      let last = newline;
+      let lineStart = start;
+      while (newline !== -1) {
+        this.#checkLength(newline - lineStart);
+        last = newline;
+        lineStart = newline + 1;
+        newline = chunk.indexOf(NEWLINE, lineStart);
+      }
+      for (const line of this.#decode(chunk.subarray(start, last)).split("\n")) {
+        this.#pushText(line);
+      }
+      start = last + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.#checkLength(this.#partialBytes + rest.length);
+      // Copy: the runtime may reuse the chunk's memory after read() resolves again.
+      this.#partial.push(rest.slice());
+      this.#partialBytes += rest.length;
+    }
+  }
+
+  #checkLength(bytes: number): void {
+    if (bytes > this.#maxLineBytes) {
+      throw new RpcError(
+        "resource_exhausted",
+        `Line in ${this.#what} exceeds the limit of ${this.#maxLineBytes} bytes`,
+        { details: { limit: this.#maxLineBytes } },
+      );
+    }
+  }
+
+  #takePartial(): Uint8Array {
+    const parts = this.#partial;
+    this.#partial = [];
+    const size = this.#partialBytes;
+    this.#partialBytes = 0;
+    if (parts.length === 1) return parts[0]!;
+    const joined = new Uint8Array(size);
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    return joined;
+  }
+
+  #pushLine(bytes: Uint8Array): void {
+    this.#pushText(this.#decode(bytes));
+  }
+
+  #pushText(line: string): void {
+    // Tolerate CRLF and blank keep-alive lines.
+    const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (text.trim() !== "") this.#lines.push(text);
+  }
+
+  #decode(bytes: Uint8Array): string {
+    try {
+      return this.#decoder.decode(bytes);
+    } catch {
+      throw new RpcError("invalid_argument", `${this.#what} is not valid UTF-8`);
+    }
+  }
+}
+
+/** Options for {@linkcode NdjsonWriter}. */
+export interface NdjsonWriterOptions {
+  /**
+   * How many characters may wait unsent before `write()` asks the producer to wait. Default 64 KiB.
+   */
+  highWaterMark?: number;
+  /** Called once if the consumer cancels the stream (for a response: the client went away). */
+  onCancel?: (reason: unknown) => void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Turns lines into a byte stream, for a response or request body. Lines written while the consumer
+ * is busy are joined into one chunk, so a burst of messages costs one write instead of one each,
+ * while a lone message is handed over at once. `write()` returns a promise only when the consumer
+ * has fallen behind by more than the high-water mark: that promise is the backpressure.
+ */
+export class NdjsonWriter {
+  /** The byte stream to use as a body. */
+  readonly readable: ReadableStream<Uint8Array>;
+  #buffer = "";
+  #highWaterMark: number;
+  #pull: (() => void) | undefined;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #closed = false;
+  #failure: { error: unknown } | undefined;
+  #cancelled = false;
+  #onCancel: ((reason: unknown) => void) | undefined;
+
+  /**
+   * Creates the writer and its readable side.
+   *
+   * @param options High-water mark and cancel callback.
+   */
+  constructor(options: NdjsonWriterOptions = {}) {
+    this.#highWaterMark = options.highWaterMark ?? 64 * 1024;
+    this.#onCancel = options.onCancel;
+    this.readable = new ReadableStream<Uint8Array>({
+      pull: (controller) => this.#onPull(controller),
+      cancel: (reason) => {
+        this.#cancelled = true;
+        this.#buffer = "";
+        this.#releaseWaiters();
+        this.#onCancel?.(reason);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** True once the consumer has cancelled the stream. */
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /**
+   * Queues one line (a newline is appended).
+   *
+   * @param line The line, without a newline.
+   * @returns undefined when more may be written at once, or a promise that resolves when the
+   * consumer has caught up (or cancelled).
+   */
+  write(line: string): Promise<void> | undefined {
+    if (this.#closed || this.#cancelled) return undefined;
+    this.#buffer += line + "\n";
+    if (this.#pull) {
+      const pull = this.#pull;
+      this.#pull = undefined;
+      pull();
+    }
+    if (this.#buffer.length < this.#highWaterMark) return undefined;
+    this.#drained ??= Promise.withResolvers<void>();
+    return this.#drained.promise;
+  }
+
+  /** Ends the stream once the queued lines are read. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake();
+  }
+
+  /**
+   * Ends the stream with an error after the queued lines (the consumer's read fails).
+   *
+   * @param error The error.
+   */
+  error(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failure = { error };
+    this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#pull) {
+      const pull = this.#pull;
+      this.#pull = undefined;
+      pull();
+    }
+  }
+
+  #releaseWaiters(): void {
+    this.#drained?.resolve();
+    this.#drained = undefined;
+    this.#wake();
+  }
+
+  #onPull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
+    if (this.#cancelled) return;
+    if (this.#buffer === "" && !this.#closed) {
+      return new Promise<void>((resolve) => {
+        this.#pull = resolve;
+      }).then(() => this.#onPull(controller));
+    }
+    if (this.#buffer !== "") {
+      controller.enqueue(encoder.encode(this.#buffer));
+      this.#buffer = "";
+      this.#drained?.resolve();
+      this.#drained = undefined;
+    }
+    if (this.#closed) {
+      if (this.#failure) controller.error(this.#failure.error);
+      else controller.close();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { Pattern } from "./pattern.ts";
+
+/**
+ * What a handler knows about its call. The same object on every transport.
+ *
+ * Response headers can be changed until the first message is sent (for unary calls: until the
+ * handler returns); after that they are on the wire and changing them throws a TypeError. Trailers
+ * can be changed until the call ends.
+ */
+export interface Context {
+  /** The service's name. */
+  readonly service: string;
+  /** The method's name. */
+  readonly method: string;
+  /** The service version, or undefined for an unversioned service. */
+  readonly version: number | undefined;
+  /** The call's pattern. */
+  readonly pattern: Pattern;
+  /** The transport the call came over: `"http"`, `"websocket"` or `"memory"`. */
+  readonly transport: string;
+  /**
+   * Aborts when the call is over for the handler: the client cancelled or disconnected, the
+   * deadline passed, or the server is shutting down. `signal.reason` is an RpcError saying which.
+   * Pass it to anything long-running (`fetch(url, { signal: ctx.signal })`).
+   */
+  readonly signal: AbortSignal;
+  /** When the call's deadline passes, in milliseconds since the epoch; undefined for none. */
+  readonly deadline: number | undefined;
+  /** The request metadata (for HTTP: the request headers). */
+  readonly metadata: Headers;
+  /** Response headers, sent before the first message. */
+  readonly responseHeaders: Headers;
+  /** Trailers, sent with the final status. */
+  readonly trailers: Headers;
+}

@@ -1,0 +1,172 @@
+import type { Context } from "../schema/context.ts";
+import type { Pattern } from "../schema/pattern.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+
+/** Response headers that refuse changes once they have been sent. */
+class ResponseHeaders extends Headers {
+  #sent = false;
+
+  seal(): void {
+    this.#sent = true;
+  }
+
+  override set(name: string, value: string): void {
+    this.#check(name);
+    super.set(name, value);
+  }
+
+  override append(name: string, value: string): void {
+    this.#check(name);
+    super.append(name, value);
+  }
+
+  override delete(name: string): void {
+    this.#check(name);
+    super.delete(name);
+  }
+
+  #check(name: string): void {
+    if (this.#sent) {
+      throw new TypeError(
+        `Cannot change response header ${JSON.stringify(name)}: the headers were sent with the ` +
+          "first message; use ctx.trailers instead",
+      );
+    }
+  }
+}
+
+/** What a transport tells the pipeline about a new call. */
+export interface CallInit {
+  /** The service's name. */
+  service: string;
+  /** The method's name. */
+  method: string;
+  /** The service version. */
+  version: number | undefined;
+  /** The method's pattern. */
+  pattern: Pattern;
+  /** `"http"`, `"websocket"`, `"memory"`. */
+  transport: string;
+  /** Request metadata. */
+  metadata: Headers;
+  /** The timeout the client asked for, in milliseconds. */
+  timeoutMs: number | undefined;
+}
+
+const EMPTY = new Headers();
+
+/**
+ * The server's implementation of {@linkcode Context}: owns the call's abort controller and its
+ * deadline timer. Response headers and trailers are created on first use, so a call that never
+ * touches them allocates nothing for them.
+ */
+export class CallContext implements Context {
+  readonly service: string;
+  readonly method: string;
+  readonly version: number | undefined;
+  readonly pattern: Pattern;
+  readonly transport: string;
+  readonly metadata: Headers;
+  readonly deadline: number | undefined;
+  #controller = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #responseHeaders: ResponseHeaders | undefined;
+  #trailers: Headers | undefined;
+  #onAbort: ((reason: RpcError) => void) | undefined;
+
+  /**
+   * Creates the context and starts the deadline timer.
+   *
+   * @param init What the transport knows about the call.
+   */
+  constructor(init: CallInit) {
+    this.service = init.service;
+    this.method = init.method;
+    this.version = init.version;
+    this.pattern = init.pattern;
+    this.transport = init.transport;
+    this.metadata = init.metadata;
+    if (init.timeoutMs !== undefined) {
+      this.deadline = Date.now() + init.timeoutMs;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.abort(
+          new RpcError("deadline_exceeded", `The deadline of ${init.timeoutMs} ms expired`),
+        );
+      }, init.timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get responseHeaders(): Headers {
+    return this.#responseHeaders ??= new ResponseHeaders();
+  }
+
+  get trailers(): Headers {
+    return this.#trailers ??= new Headers();
+  }
+
+  /** The response headers as they are now (a shared empty Headers when none were set). */
+  get sentHeaders(): Headers {
+    return this.#responseHeaders ?? EMPTY;
+  }
+
+  /** The trailers as they are now (a shared empty Headers when none were set). */
+  get sentTrailers(): Headers {
+    return this.#trailers ?? EMPTY;
+  }
+
+  /** Freezes the response headers: they are on the wire. */
+  sealHeaders(): void {
+    this.#responseHeaders?.seal();
+  }
+
+  /**
+   * Ends the call for the handler: the signal aborts with `reason`. Later calls do nothing.
+   *
+   * @param reason Why, as the status the call ends with.
+   */
+  abort(reason: RpcError): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#onAbort?.(reason);
+  }
+
+  /**
+   * Waits for a promise, or for the call to be aborted, whichever comes first; so that a handler
+   * that ignores its signal cannot keep a cancelled call open.
+   *
+   * @param promise What to wait for.
+   * @returns The promise's value.
+   * @throws {RpcError} The abort reason, if the call is aborted first.
+   */
+  race<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.#controller.signal;
+    if (signal.aborted) {
+      promise.catch(() => {});
+      return Promise.reject(signal.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#onAbort = reject;
+      promise.then(
+        (value) => {
+          this.#onAbort = undefined;
+          resolve(value);
+        },
+        (error) => {
+          this.#onAbort = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops the deadline timer; the call is over. */
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

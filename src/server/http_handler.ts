@@ -1,0 +1,233 @@
+import { httpStatusByCode } from "../protocol/codes.ts";
+import {
+  JSON_TYPE,
+  mediaType,
+  NDJSON_TYPE,
+  TIMEOUT_HEADER,
+  TRAILER_PREFIX,
+} from "../protocol/headers.ts";
+import type { Limits } from "../protocol/limits.ts";
+import { NdjsonWriter } from "../protocol/ndjson.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+import { routeLabel } from "../protocol/route.ts";
+import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
+import { parseTimeout } from "../protocol/timeout.ts";
+import { streamsInput, streamsOutput } from "../schema/pattern.ts";
+import type { CallSink, MethodEntry } from "./call.ts";
+import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
+import { type PipelineEnv, runCall } from "./pipeline.ts";
+import type { Router } from "./router.ts";
+
+/** What the HTTP transport needs from the app. */
+export interface HttpEnv extends PipelineEnv {
+  /** The method table. */
+  readonly router: Router;
+  /** Input limits. */
+  readonly limits: Limits;
+  /** A prefix stripped from request paths (`""` for none). */
+  readonly basePath: string;
+  /** True once shutdown has begun: new calls get `unavailable`. */
+  isDraining(): boolean;
+}
+
+/**
+ * Answers one HTTP request with the protocol of docs/protocol.md. Never throws: every problem is a
+ * response with an error body.
+ *
+ * @param request The request.
+ * @param env The app.
+ * @returns The response; for streamed output it is returned when the first message (or the final
+ * status) is ready, and its body streams the rest.
+ */
+export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | Response {
+  const path = pathOf(request.url, env.basePath);
+  const entry = path === undefined ? undefined : env.router.lookup(path);
+  if (request.method !== "POST") {
+    if (entry) {
+      return errorResponse(
+        new RpcError("unimplemented", `Use POST to call ${routeLabel(routeOf(entry))}`),
+        405,
+        new Headers({ allow: "POST" }),
+      );
+    }
+    return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
+  }
+  if (!entry) return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
+  if (env.isDraining()) {
+    return errorResponse(new RpcError("unavailable", "The server is shutting down; try again"));
+  }
+  const format = bodyFormat(entry, mediaType(request.headers.get("content-type")));
+  if (typeof format !== "string") return errorResponse(format, 415);
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = parseTimeout(request.headers.get(TIMEOUT_HEADER), TIMEOUT_HEADER);
+  } catch (error) {
+    return errorResponse(error as RpcError);
+  }
+  const peer = new AbortController();
+  const cancelled = () => peer.abort();
+  request.signal.addEventListener("abort", cancelled, { once: true });
+  const sink = new HttpSink(streamsOutput(entry.method.pattern), cancelled);
+  runCall(
+    {
+      entry,
+      transport: "http",
+      metadata: request.headers,
+      timeoutMs,
+      signal: peer.signal,
+      messages: httpMessageSource(request, format, env.limits, entry.method.input !== undefined),
+    },
+    sink,
+    env,
+  ).finally(() => request.signal.removeEventListener("abort", cancelled));
+  return sink.response;
+}
+
+/**
+ * An error as an HTTP response: the status from the code table (or the one given), and the JSON
+ * error body.
+ *
+ * @param error The error.
+ * @param status Overrides the table, for the protocol-level 405 and 415.
+ * @param headers Extra headers.
+ * @returns The response.
+ */
+export function errorResponse(error: RpcError, status?: number, headers?: Headers): Response {
+  const all = headers ?? new Headers();
+  all.set("content-type", JSON_TYPE);
+  return new Response(JSON.stringify(error.toBody()), {
+    status: status ?? httpStatusByCode[error.code],
+    headers: all,
+  });
+}
+
+function routeOf(entry: MethodEntry) {
+  return { service: entry.service, method: entry.method.name, version: entry.version };
+}
+
+/** The path of an absolute URL, without query, with the base path removed. */
+function pathOf(url: string, basePath: string): string | undefined {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return basePath === "" ? "/" : undefined;
+  const query = url.indexOf("?", start);
+  const path = query === -1 ? url.slice(start) : url.slice(start, query);
+  if (basePath === "") return path;
+  return path.startsWith(basePath + "/") ? path.slice(basePath.length) : undefined;
+}
+
+const PATTERN_WORDS: Record<string, string> = {
+  unary: "unary",
+  server_streaming: "server streaming",
+  client_streaming: "client streaming",
+  bidi_streaming: "bidi streaming",
+};
+
+/**
+ * Which body format a request uses, from its content type and the method's pattern. A missing
+ * content type means the pattern's default.
+ */
+function bodyFormat(entry: MethodEntry, type: string): BodyFormat | RpcError {
+  const { pattern } = entry.method;
+  if (!streamsInput(pattern)) {
+    if (type === "" || type === JSON_TYPE) return "json";
+  } else {
+    if (type === "" || type === NDJSON_TYPE) return "ndjson";
+    if (type === JSON_TYPE && pattern === "client_streaming") return "json_array";
+  }
+  const expected = !streamsInput(pattern)
+    ? `${JSON_TYPE}`
+    : pattern === "client_streaming"
+    ? `${NDJSON_TYPE} (one message per line) or ${JSON_TYPE} (an array of messages)`
+    : `${NDJSON_TYPE} (one message per line)`;
+  return new RpcError(
+    "invalid_argument",
+    `Unsupported content type ${JSON.stringify(type)} for ${routeLabel(routeOf(entry))} (${
+      PATTERN_WORDS[pattern]
+    }): send ${expected}`,
+  );
+}
+
+const JSON_HEADERS = { "content-type": JSON_TYPE };
+const NDJSON_HEADERS = { "content-type": NDJSON_TYPE, "cache-control": "no-store" };
+
+/**
+ * Builds the HTTP response of a call. Unary output is one JSON body; streamed output is NDJSON,
+ * committed when the first message is ready. An error before any message is a plain error
+ * response with its HTTP status; after that it is the stream's end line.
+ */
+class HttpSink implements CallSink {
+  readonly response: Promise<Response>;
+  #resolve: (response: Response) => void;
+  #streaming: boolean;
+  #onCancel: () => void;
+  #headers: Headers | undefined;
+  #body = "null";
+  #writer: NdjsonWriter | undefined;
+
+  constructor(streaming: boolean, onCancel: () => void) {
+    const { promise, resolve } = Promise.withResolvers<Response>();
+    this.response = promise;
+    this.#resolve = resolve;
+    this.#streaming = streaming;
+    this.#onCancel = onCancel;
+  }
+
+  open(headers: Headers): void {
+    this.#headers = headers;
+  }
+
+  send(message: unknown): Promise<void> | undefined {
+    if (!this.#streaming) {
+      this.#body = JSON.stringify(message) ?? "null";
+      return undefined;
+    }
+    const line = encodeMessageLine(message);
+    if (!this.#writer) {
+      this.#writer = new NdjsonWriter({ onCancel: this.#onCancel });
+      this.#resolve(
+        new Response(this.#writer.readable, { headers: this.#withHeaders(NDJSON_HEADERS) }),
+      );
+    }
+    return this.#writer.write(line);
+  }
+
+  close(error: RpcError | undefined, trailers: Headers): void {
+    if (this.#writer) {
+      this.#writer.write(encodeEndLine(error, trailers));
+      this.#writer.close();
+      return;
+    }
+    if (this.#streaming && !error) {
+      this.#resolve(
+        new Response(encodeEndLine(undefined, trailers) + "\n", {
+          headers: this.#withHeaders(NDJSON_HEADERS),
+        }),
+      );
+      return;
+    }
+    const headers = this.#withHeaders(JSON_HEADERS, trailers);
+    if (error) {
+      this.#resolve(
+        new Response(JSON.stringify(error.toBody()), {
+          status: httpStatusByCode[error.code],
+          headers,
+        }),
+      );
+    } else {
+      this.#resolve(new Response(this.#body, { headers }));
+    }
+  }
+
+  /** The response headers plus the content type, and trailers as `trailer-` headers. */
+  #withHeaders(base: Record<string, string>, trailers?: Headers): HeadersInit {
+    const extra = this.#headers;
+    let empty = true;
+    extra?.forEach(() => (empty = false));
+    trailers?.forEach(() => (empty = false));
+    if (empty) return base;
+    const headers = new Headers(extra);
+    for (const [name, value] of Object.entries(base)) headers.set(name, value);
+    trailers?.forEach((value, name) => headers.set(TRAILER_PREFIX + name, value));
+    return headers;
+  }
+}

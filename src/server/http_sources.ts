@@ -1,0 +1,128 @@
+import { decodeUtf8, readBodyText, tooLarge } from "../protocol/body.ts";
+import { parseJson } from "../protocol/json.ts";
+import type { Limits } from "../protocol/limits.ts";
+import { NdjsonReader } from "../protocol/ndjson.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+import type { MessageSource } from "./call.ts";
+
+/** What the request body of an HTTP call holds. */
+export type BodyFormat = "json" | "ndjson" | "json_array";
+
+const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
+
+/**
+ * The messages in an HTTP request body.
+ *
+ * - `json`: one message (unary, server streaming); an empty body is `{}` when the method takes
+ *   input, and no message when it does not.
+ * - `ndjson`: one message per line, read as the lines arrive.
+ * - `json_array`: a JSON array of messages (for curl), read whole, within `maxMessageBytes`.
+ *
+ * @param request The request.
+ * @param format The body format.
+ * @param limits Size limits.
+ * @param takesInput Whether the method declares an input.
+ * @returns The source the pipeline reads.
+ */
+export function httpMessageSource(
+  request: Request,
+  format: BodyFormat,
+  limits: Limits,
+  takesInput: boolean,
+): MessageSource {
+  switch (format) {
+    case "json":
+      return singleJson(request, limits, takesInput);
+    case "ndjson":
+      return ndjson(request, limits);
+    case "json_array":
+      return jsonArray(request, limits);
+  }
+}
+
+function singleJson(request: Request, limits: Limits, takesInput: boolean): MessageSource {
+  let read = false;
+  return {
+    async next() {
+      if (read) return DONE;
+      read = true;
+      const text = await readWhole(request, limits.maxMessageBytes, "request body");
+      if (text.trim() === "") return takesInput ? { done: false, value: {} } : DONE;
+      return { done: false, value: parseJson(text, "request body") };
+    },
+    cancel() {
+      if (!read && !request.bodyUsed) request.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+function ndjson(request: Request, limits: Limits): MessageSource {
+  const reader = request.body
+    ? new NdjsonReader(request.body, { maxLineBytes: limits.maxLineBytes, what: "request body" })
+    : undefined;
+  let index = 0;
+  let finished = false;
+  return {
+    async next() {
+      if (!reader || finished) return DONE;
+      const line = await reader.next().catch(bodyError);
+      if (line === undefined) {
+        finished = true;
+        return DONE;
+      }
+      return { done: false, value: parseJson(line, `message at index ${index++}`) };
+    },
+    cancel() {
+      if (!finished) reader?.cancel();
+      finished = true;
+    },
+  };
+}
+
+function jsonArray(request: Request, limits: Limits): MessageSource {
+  let messages: unknown[] | undefined;
+  let index = 0;
+  return {
+    async next() {
+      if (!messages) {
+        const text = await readWhole(request, limits.maxMessageBytes, "request body");
+        const parsed = text.trim() === "" ? [] : parseJson(text, "request body");
+        if (!Array.isArray(parsed)) {
+          throw new RpcError(
+            "invalid_argument",
+            "A streamed input sent as application/json must be a JSON array of messages " +
+              "(or send application/x-ndjson, one message per line)",
+          );
+        }
+        messages = parsed;
+      }
+      if (index >= messages.length) return DONE;
+      return { done: false, value: messages[index++] };
+    },
+    cancel() {
+      if (!messages && !request.bodyUsed) request.body?.cancel().catch(() => {});
+    },
+  };
+}
+
+async function readWhole(request: Request, limit: number, what: string): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > limit) {
+      request.body?.cancel().catch(() => {});
+      throw tooLarge(what, limit);
+    }
+    // The length is known and within the limit: read it in one go (HTTP framing holds the
+    // client to the declared length).
+    return decodeUtf8(new Uint8Array(await request.arrayBuffer().catch(bodyError)), what);
+  }
+  return await readBodyText(request.body, limit, what).catch(bodyError);
+}
+
+/** A body that fails to read (not for a reason of ours) means the client went away. */
+function bodyError(error: unknown): never {
+  if (RpcError.is(error)) throw error;
+  throw new RpcError("cancelled", "The request body ended abruptly: the client went away", {
+    cause: error,
+  });
+}
