@@ -26,6 +26,7 @@ export class NdjsonReader {
   #partial: Uint8Array[] = [];
   #partialBytes = 0;
   #done = false;
+  #error: RpcError | undefined;
 
   /**
    * Starts reading a stream; the reader locks it.
@@ -40,7 +41,8 @@ export class NdjsonReader {
   }
 
   /**
-   * The next non-blank line, without its newline.
+   * The next non-blank line, without its newline. Lines that arrived before a bad one are handed
+   * out first; the error comes after them.
    *
    * @returns The line, or undefined once the stream has ended.
    * @throws {RpcError} `resource_exhausted` for an oversize line, `invalid_argument` for bytes that
@@ -56,6 +58,7 @@ export class NdjsonReader {
         }
         return line;
       }
+      if (this.#error) throw this.#error;
       if (this.#done) return undefined;
       const { value, done } = await this.#reader.read();
       if (done) {
@@ -63,6 +66,7 @@ export class NdjsonReader {
         if (this.#partialBytes > 0) this.#pushLine(this.#takePartial());
       } else {
         this.#accept(value);
+        if (this.#error) await this.#reader.cancel(this.#error).catch(() => {});
       }
     }
   }
@@ -79,49 +83,55 @@ export class NdjsonReader {
   }
 
   #accept(chunk: Uint8Array): void {
+    const max = this.#maxLineBytes;
     let start = 0;
     let newline = chunk.indexOf(NEWLINE);
-    if (newline !== -1 && this.#partialBytes > 0) {
+    if (this.#partialBytes > 0) {
       // Finish the line that began in an earlier chunk.
-      this.#checkLength(this.#partialBytes + newline);
-      this.#partial.push(chunk.subarray(0, newline));
-      this.#partialBytes += newline;
+      const end = newline === -1 ? chunk.length : newline;
+      if (this.#partialBytes + end > max) return this.#tooLong();
+      this.#partial.push(newline === -1 ? chunk.slice() : chunk.subarray(0, newline));
+      this.#partialBytes += end;
+      if (newline === -1) return;
       this.#pushLine(this.#takePartial());
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
-    if (newline !== -1) {
-      // Every complete line in this chunk, decoded with one call.
-      let last = newline;
-      let lineStart = start;
-      while (newline !== -1) {
-        this.#checkLength(newline - lineStart);
-        last = newline;
-        lineStart = newline + 1;
-        newline = chunk.indexOf(NEWLINE, lineStart);
+    // Every complete line in the chunk, checked for length, then decoded with one call.
+    let lineStart = start;
+    let last = -1;
+    let oversize = false;
+    while (newline !== -1) {
+      if (newline - lineStart > max) {
+        oversize = true;
+        break;
       }
+      last = newline;
+      lineStart = newline + 1;
+      newline = chunk.indexOf(NEWLINE, lineStart);
+    }
+    if (last !== -1) {
       for (const line of this.#decode(chunk.subarray(start, last)).split("\n")) {
         this.#pushText(line);
       }
       start = last + 1;
     }
+    if (oversize || chunk.length - start > max) return this.#tooLong();
     if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      this.#checkLength(this.#partialBytes + rest.length);
       // Copy: the runtime may reuse the chunk's memory after read() resolves again.
-      this.#partial.push(rest.slice());
-      this.#partialBytes += rest.length;
+      this.#partial.push(chunk.slice(start));
+      this.#partialBytes += chunk.length - start;
     }
   }
 
-  #checkLength(bytes: number): void {
-    if (bytes > this.#maxLineBytes) {
-      throw new RpcError(
-        "resource_exhausted",
-        `Line in ${this.#what} exceeds the limit of ${this.#maxLineBytes} bytes`,
-        { details: { limit: this.#maxLineBytes } },
-      );
-    }
+  #tooLong(): void {
+    this.#partial = [];
+    this.#partialBytes = 0;
+    this.#error = new RpcError(
+      "resource_exhausted",
+      `Line in ${this.#what} exceeds the limit of ${this.#maxLineBytes} bytes`,
+      { details: { limit: this.#maxLineBytes } },
+    );
   }
 
   #takePartial(): Uint8Array {
