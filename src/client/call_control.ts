@@ -3,6 +3,14 @@ import { checkTimeout } from "../protocol/timeout.ts";
 import type { CallOptions } from "./call_options.ts";
 
 /**
+ * How long after the deadline the client gives up on its own. The server enforces the deadline and
+ * answers `deadline_exceeded` (its handler sees why its signal aborted); the client's timer is the
+ * backstop for a server that does not answer. Firing exactly at the deadline would make the
+ * client disconnect first, and the handler would see a plain cancellation instead.
+ */
+export const DEADLINE_BACKSTOP_MS = 50;
+
+/**
  * One call's cancellation: the caller's signal and the deadline, merged into one AbortSignal whose
  * reason is an RpcError (`cancelled` or `deadline_exceeded`).
  */
@@ -37,7 +45,7 @@ export class CallControl {
       const ms = this.timeoutMs;
       this.#timer = setTimeout(() => {
         this.abort(new RpcError("deadline_exceeded", `The deadline of ${ms} ms expired`));
-      }, ms);
+      }, ms + DEADLINE_BACKSTOP_MS);
     }
   }
 

@@ -1,0 +1,124 @@
+/** Starts child processes the same way under Deno and Bun, for tests that need a second process. */
+import { runtime } from "./_harness.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** A running child process. */
+export interface Child {
+  /** Resolves with the first stdout line that parses as JSON (programs print their URL this way). */
+  readonly ready: Promise<Record<string, unknown>>;
+  /** Everything the child wrote to stderr so far. */
+  stderr(): string;
+  /**
+   * Kills the child.
+   *
+   * @param signal Default SIGKILL.
+   */
+  kill(signal?: "SIGKILL" | "SIGTERM"): void;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+}
+
+/**
+ * The path of a runtime's binary: the one running this test, or the other one from .tools/
+ * (installed by `deno task test`).
+ *
+ * @param which `deno` or `bun`.
+ * @returns The executable's path.
+ */
+export function runtimeBinary(which: "deno" | "bun"): string {
+  if (which === runtime) {
+    return runtime === "deno"
+      ? Deno.execPath()
+      : (globalThis as unknown as { process: { execPath: string } }).process.execPath;
+  }
+  return `${root}.tools/node_modules/.bin/${which}`;
+}
+
+/**
+ * Runs a test program under a runtime.
+ *
+ * @param which The runtime.
+ * @param program The program's path under tests/_programs/.
+ * @param args Its arguments.
+ * @returns The child.
+ */
+export function runProgram(which: "deno" | "bun", program: string, args: string[] = []): Child {
+  const path = `${root}tests/_programs/${program}`;
+  const argv = which === "deno"
+    ? [runtimeBinary("deno"), "run", "-A", "--config", `${root}deno.json`, path, ...args]
+    : [runtimeBinary("bun"), path, ...args];
+  return spawn(argv);
+}
+
+function spawn(argv: string[]): Child {
+  let stderrText = "";
+  let stdout: ReadableStream<Uint8Array>;
+  let stderr: ReadableStream<Uint8Array>;
+  let kill: (signal: "SIGKILL" | "SIGTERM") => void;
+  let exited: Promise<number>;
+  if (runtime === "deno") {
+    const child = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      cwd: root,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    stdout = child.stdout;
+    stderr = child.stderr;
+    kill = (signal) => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    };
+    exited = child.status.then((status) => status.code);
+  } else {
+    const bun = (globalThis as unknown as {
+      Bun: {
+        spawn(argv: string[], options: Record<string, unknown>): {
+          stdout: ReadableStream<Uint8Array>;
+          stderr: ReadableStream<Uint8Array>;
+          kill(signal?: string): void;
+          exited: Promise<number>;
+        };
+      };
+    }).Bun;
+    const child = bun.spawn(argv, { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    stdout = child.stdout;
+    stderr = child.stderr;
+    kill = (signal) => child.kill(signal);
+    exited = child.exited;
+  }
+  const decoder = new TextDecoder();
+  (async () => {
+    for await (const chunk of stderr) stderrText += decoder.decode(chunk, { stream: true });
+  })().catch(() => {});
+  const ready = (async () => {
+    let buffer = "";
+    for await (const chunk of stdout) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) !== -1) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line.startsWith("{")) {
+          // Keep draining stdout in the background so the child never blocks on a full pipe.
+          (async () => {
+            for await (const _ of stdout) { /* discard */ }
+          })().catch(() => {});
+          return JSON.parse(line) as Record<string, unknown>;
+        }
+      }
+    }
+    throw new Error(`the program exited before it was ready: ${stderrText}`);
+  })();
+  return {
+    ready,
+    stderr: () => stderrText,
+    kill: (signal = "SIGKILL") => kill(signal),
+    exited,
+  };
+}
