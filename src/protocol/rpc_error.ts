@@ -28,9 +28,14 @@ const brand = Symbol.for("microapi.rpc_error");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RpcError } from "./rpc_error.ts";
  * const error = new RpcError("not_found", "no user with id 7", { details: { user_id: 7 } });
- * console.assert(error.code === "not_found");
+ * assert.deepEqual(error.toBody(), {
+ *   code: "not_found",
+ *   message: "no user with id 7",
+ *   details: { user_id: 7 },
+ * });
  * ```
  */
 export class RpcError extends Error {

@@ -30,9 +30,11 @@ export interface StreamingOutput<S extends z.ZodType = z.ZodType> {
  * @returns The marker to use as a method's `input`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stream, z } from "../../mod.ts";
  * const input = stream(z.object({ value: z.number() }));
- * console.assert(input.schema.parse({ value: 1 }).value === 1);
+ * assert.equal(input["~microapi"], "stream");
+ * assert.equal(input.schema.parse({ value: 1 }).value, 1);
  * ```
  */
 export function stream<S extends z.ZodType>(schema: S): StreamInput<S> {

@@ -85,6 +85,7 @@ const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Service, streaming, z } from "../../mod.ts";
  * const User = z.object({ username: z.string(), age: z.number().int() });
  * const users = new Service("users")
@@ -94,7 +95,7 @@ const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  *     async function* ({ limit }) {
  *       for (let i = 0; i < limit; i++) yield { username: `user${i}`, age: i };
  *     });
- * console.assert(users.methods.length === 2);
+ * assert.deepEqual(users.methods.map((m) => m.pattern), ["unary", "server_streaming"]);
  * ```
  */
 // deno-lint-ignore ban-types

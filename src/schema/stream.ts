@@ -32,6 +32,7 @@ export interface StreamOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Stream } from "./stream.ts";
  * const numbers = new Stream<number>();
  * numbers.push(1);
@@ -39,7 +40,8 @@ export interface StreamOptions {
  * numbers.end();
  * let sum = 0;
  * for await (const n of numbers) sum += n;
- * console.assert(sum === 3 && numbers.closed);
+ * assert.equal(sum, 3);
+ * assert.equal(numbers.closed, true);
  * ```
  */
 export class Stream<T> implements AsyncIterableIterator<T> {

@@ -56,6 +56,7 @@ test("Service.method() rejects an async generator for a non-streaming output", (
 
 test("Service.method() rejects a plain async function for a streaming output", () => {
   typeError(
+    // deno-lint-ignore require-await
     () =>
       new Service("users").method("list", { output: streaming(Item) }, (async () => ({})) as never),
     /users\.list: the output is streaming\(\.\.\.\), so the handler must be an async generator/,

@@ -27,6 +27,7 @@ test("validate() reports every issue with its path", async () => {
 });
 
 test("validate() falls back to async parsing for async refinements", async () => {
+  // deno-lint-ignore require-await
   const schema = z.string().refine(async (s) => s.length > 2, "too short");
   const pending = validate(schema, "ab");
   assert.ok(pending instanceof Promise);
