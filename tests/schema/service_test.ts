@@ -55,10 +55,10 @@ test("Service.method() rejects an async generator for a non-streaming output", (
 });
 
 test("Service.method() rejects a plain async function for a streaming output", () => {
+  // deno-lint-ignore require-await
+  const handler = async () => ({});
   typeError(
-    // deno-lint-ignore require-await
-    () =>
-      new Service("users").method("list", { output: streaming(Item) }, (async () => ({})) as never),
+    () => new Service("users").method("list", { output: streaming(Item) }, handler as never),
     /users\.list: the output is streaming\(\.\.\.\), so the handler must be an async generator/,
   );
 });
