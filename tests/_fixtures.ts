@@ -17,8 +17,39 @@ export interface Probe {
   received: unknown[];
   /** How many messages the `count` handler has yielded. */
   yielded: number;
+  /** How many messages the `slow_sum` handler has taken. */
+  taken: number;
   /** Resolved by tests to let a waiting handler go on. */
   gates: Map<string, PromiseWithResolvers<void>>;
+}
+
+/** What the handlers saw, as the `inspect/state` method returns it (for servers in another process). */
+export const ProbeState = z.object({
+  finalized: z.array(z.string()),
+  received: z.array(z.unknown()),
+  yielded: z.number(),
+  started: z.array(z.string()),
+  /** The code of each started call's abort reason, or null while its signal has not aborted. */
+  reasons: z.record(z.string(), z.string().nullable()),
+});
+
+/** The probe, as plain data. */
+export type ProbeStateData = z.infer<typeof ProbeState>;
+
+function probeState(probe: Probe): ProbeStateData {
+  const reasons: Record<string, string | null> = {};
+  for (const [method, ctx] of probe.contexts) {
+    reasons[method] = ctx.signal.aborted
+      ? (ctx.signal.reason as { code?: string })?.code ?? "?"
+      : null;
+  }
+  return {
+    finalized: [...probe.finalized],
+    received: probe.received,
+    yielded: probe.yielded,
+    started: [...probe.contexts.keys()],
+    reasons,
+  };
 }
 
 /** A gate a handler waits on until the test opens it. */
@@ -55,6 +86,7 @@ export function fixtureServices(): { services: Service[]; probe: Probe } {
     finalized: new Set(),
     received: [],
     yielded: 0,
+    taken: 0,
     gates: new Map(),
   };
   const seen = (ctx: Context) => probe.contexts.set(ctx.method, ctx);
@@ -221,6 +253,20 @@ export function fixtureServices(): { services: Service[]; probe: Probe } {
       throw new Error("secret internal state");
     })
     .method("bad_output", { output: User }, () => ({ username: "x", age: "thirty" }) as never)
+    .method("slow_sum", {
+      input: stream(z.object({ i: z.number(), pad: z.string() })),
+      output: Summary,
+    }, async (items, ctx) => {
+      // A reader slower than any sender: it pauses for a moment every 500 messages.
+      seen(ctx);
+      let count = 0;
+      for await (const _ of items) {
+        count++;
+        probe.taken = count;
+        if (count % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      return { count, sum: 0 };
+    })
     .method("slow_reader", {
       input: stream(z.object({ i: z.number(), pad: z.string() })),
       output: Summary,
@@ -235,11 +281,17 @@ export function fixtureServices(): { services: Service[]; probe: Probe } {
       return { count, sum: 0 };
     });
 
+  const inspect = new Service("inspect")
+    .method("state", { output: ProbeState }, () => probeState(probe))
+    .method("open_gate", { input: z.object({ name: z.string() }) }, ({ name }) => {
+      gate(probe, name).resolve();
+    });
+
   const v2 = new Service("users", { version: 2 })
     .method("get_user", {
       input: z.object({ id: z.string() }),
       output: z.object({ name: z.string() }),
     }, ({ id }) => ({ name: `v2:${id}` }));
 
-  return { services: [users, analytics, chat, probes, v2], probe };
+  return { services: [users, analytics, chat, probes, inspect, v2], probe };
 }

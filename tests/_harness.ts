@@ -93,3 +93,16 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error("Expected the promise to reject, but it resolved");
 }
+
+/**
+ * The JavaScript heap in use, in bytes.
+ *
+ * @returns `heapUsed` from the runtime's memory usage.
+ */
+export function heapUsed(): number {
+  if (bun) {
+    return (globalThis as unknown as { process: { memoryUsage(): { heapUsed: number } } }).process
+      .memoryUsage().heapUsed;
+  }
+  return Deno.memoryUsage().heapUsed;
+}

@@ -5,6 +5,8 @@ import type { CallOptions } from "./call_options.ts";
 import { HttpTransport } from "./http_transport.ts";
 import { BidiStream, ClientStream, ServerStream } from "./streams.ts";
 import type { ClientCall, ClientTransport } from "./transport.ts";
+import type { WebSocketApi } from "./ws_socket.ts";
+import { WebSocketTransport } from "./ws_transport.ts";
 
 /** How a connection is set up. */
 export interface ConnectionOptions {
@@ -14,10 +16,22 @@ export interface ConnectionOptions {
   timeoutMs?: number;
   /** Limits on what the server sends; the same defaults as the server's. */
   limits?: Partial<Limits>;
-  /** The fetch function to use; default the global one. */
+  /** The fetch function to use for HTTP; default the global one. */
   fetch?: typeof fetch;
-  /** A ready-made transport (an in-memory one in tests, for instance) instead of HTTP. */
-  transport?: ClientTransport;
+  /**
+   * How calls travel. `"http"` (default): one HTTP request per call; every pattern works between
+   * Deno and Bun, but browsers can only do unary and server streaming this way. `"ws"`: every call
+   * of the connection shares one WebSocket, with flow control in both directions; every pattern
+   * works everywhere, browsers included. Or a ready-made transport (an in-memory one in tests).
+   */
+  transport?: "http" | "ws" | ClientTransport;
+  /**
+   * For `"ws"`: which WebSocket API to use. Default `"auto"`: `WebSocketStream` where the runtime
+   * has it (Chromium; Deno with the `net` unstable flag), `WebSocket` elsewhere.
+   */
+  webSocketApi?: WebSocketApi;
+  /** For `"ws"`: how many messages of one call the client buffers unread. Default 64. */
+  window?: number;
 }
 
 let defaultConnection: Connection | undefined;
@@ -51,13 +65,28 @@ export class Connection {
       throw new TypeError(`Invalid server URL ${parsed.href}: expected http: or https:`);
     }
     this.url = parsed.href.replace(/\/+$/, "");
-    this.#transport = options.transport ?? new HttpTransport({
-      url: this.url,
-      metadata: options.metadata,
-      timeoutMs: options.timeoutMs,
-      limits: resolveLimits(options.limits),
-      fetch: options.fetch,
-    });
+    const transport = options.transport ?? "http";
+    if (typeof transport === "object") {
+      this.#transport = transport;
+    } else if (transport === "ws") {
+      this.#transport = new WebSocketTransport({
+        url: this.url,
+        metadata: options.metadata,
+        timeoutMs: options.timeoutMs,
+        api: options.webSocketApi,
+        window: options.window,
+      });
+    } else if (transport === "http") {
+      this.#transport = new HttpTransport({
+        url: this.url,
+        metadata: options.metadata,
+        timeoutMs: options.timeoutMs,
+        limits: resolveLimits(options.limits),
+        fetch: options.fetch,
+      });
+    } else {
+      throw new TypeError(`Invalid transport ${JSON.stringify(transport)}: use "http" or "ws"`);
+    }
   }
 
   /**

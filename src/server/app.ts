@@ -3,10 +3,28 @@ import type { Service } from "../schema/service.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
+import { CloseCode, WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
 import { listen } from "./adapters/listen.ts";
+import type { WebSocketEndpoint } from "./adapters/types.ts";
 import type { CallContext } from "./context.ts";
-import { handleHttp, type HttpEnv } from "./http_handler.ts";
+import { errorResponse, handleHttp, type HttpEnv, pathOf } from "./http_handler.ts";
 import { Router } from "./router.ts";
+import { type WsEnv, WsSession } from "./ws_session.ts";
+
+/** WebSocket settings of an app. */
+export interface WebSocketOptions {
+  /**
+   * Origins allowed to open a WebSocket from a browser (`https://app.example.com`). Requests
+   * without an Origin header (not from a browser) are always allowed. Default: any origin. Set
+   * this when browsers authenticate with cookies, so other sites cannot open sockets as your
+   * users.
+   */
+  allowedOrigins?: string[];
+  /** Messages a client may send on one call before it needs credit. Default 64. */
+  window?: number;
+  /** Calls that may be open at once on one socket. Default 100. */
+  maxCalls?: number;
+}
 
 /** How an app is set up. */
 export interface MicroAPIOptions {
@@ -21,6 +39,11 @@ export interface MicroAPIOptions {
    * than an RpcError, an invalid response message. Default: `console.error`.
    */
   onError?: (error: unknown, ctx: Context) => void;
+  /**
+   * The WebSocket transport, served at `<basePath>/_microapi/ws` by `serve()`; `false` turns it
+   * off. Default: on, with the defaults of {@linkcode WebSocketOptions}.
+   */
+  websocket?: WebSocketOptions | false;
 }
 
 /** Where and how to serve. */
@@ -44,9 +67,9 @@ export interface Server {
   /** The base URL for clients, such as `http://127.0.0.1:8080`. */
   readonly url: string;
   /**
-   * Stops the server: new connections are refused and new calls get `unavailable`; calls in
-   * flight may finish within the grace period, then the rest are cancelled (their handlers'
-   * signals abort with `unavailable`) and the connections closed.
+   * Stops the server: new calls get `unavailable` (HTTP 503); calls in flight may finish within
+   * the grace period, then the rest are cancelled (their handlers' signals abort with
+   * `unavailable`); then WebSockets are closed (1001) and the listener stops.
    *
    * @param options Overrides the grace period.
    * @returns When everything is closed. Calling it again returns the same promise.
@@ -84,8 +107,10 @@ export class MicroAPI {
   #router: Router;
   #calls = new Set<CallContext>();
   #idle: PromiseWithResolvers<void> | undefined;
-  #env: HttpEnv;
+  #env: HttpEnv & WsEnv;
   #draining = false;
+  #sessions = new Set<WsSession>();
+  #websocket: WebSocketEndpoint | undefined;
 
   /**
    * Creates the app.
@@ -102,10 +127,15 @@ export class MicroAPI {
       );
     }
     const onError = options.onError ?? defaultOnError;
+    const ws = options.websocket === false ? undefined : options.websocket ?? {};
     this.#env = {
       router: this.#router,
       limits: resolveLimits(options.limits),
       basePath,
+      ws: {
+        window: positive("websocket.window", ws?.window ?? 64),
+        maxCalls: positive("websocket.maxCalls", ws?.maxCalls ?? 100),
+      },
       isDraining: () => this.#draining,
       reportError: onError,
       track: (ctx) => {
@@ -117,6 +147,7 @@ export class MicroAPI {
       },
     };
     this.fetch = (request) => Promise.resolve(handleHttp(request, this.#env));
+    if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
   }
 
   /** The services, in the order given. */
@@ -124,9 +155,14 @@ export class MicroAPI {
     return this.#router.services;
   }
 
-  /** How many calls are in flight. */
+  /** How many calls are in flight, on every transport. */
   get activeCalls(): number {
     return this.#calls.size;
+  }
+
+  /** How many WebSocket connections are open. */
+  get activeSockets(): number {
+    return this.#sessions.size;
   }
 
   /**
@@ -141,6 +177,7 @@ export class MicroAPI {
       port: options.port ?? 8080,
       hostname: options.hostname ?? "0.0.0.0",
       handler: this.fetch,
+      websocket: this.#websocket,
     });
     const finished = Promise.withResolvers<void>();
     let stopping: Promise<void> | undefined;
@@ -168,19 +205,67 @@ export class MicroAPI {
     listener: { close(): Promise<void>; terminate(): Promise<void> },
     gracePeriodMs: number,
   ): Promise<void> {
+    // New calls are refused from here on (503 / `unavailable`), on connections old and new. The
+    // listener stays open until the calls have drained: Deno's server.shutdown() would close
+    // WebSockets at once, cutting their calls short of the grace period.
     this.#draining = true;
-    const closed = listener.close();
     if (!(await this.#waitIdle(gracePeriodMs))) {
       const reason = new RpcError("unavailable", "The server is shutting down");
       for (const ctx of this.#calls) ctx.abort(reason);
       // Cancelled calls end at once; give their final status a moment to reach the wire.
       await this.#waitIdle(1_000);
     }
+    for (const session of this.#sessions) {
+      session.close(CloseCode.goingAway, "The server is shutting down");
+    }
+    const closed = listener.close();
     const timer = Promise.withResolvers<boolean>();
     const id = setTimeout(() => timer.resolve(false), 1_000);
     const done = await Promise.race([closed.then(() => true), timer.promise]);
     clearTimeout(id);
     if (!done) await listener.terminate();
+  }
+
+  /** The WebSocket endpoint adapters upgrade requests for. */
+  #endpoint(path: string, allowedOrigins: string[] | undefined): WebSocketEndpoint {
+    const origins = allowedOrigins && new Set(allowedOrigins);
+    return {
+      matches: (request) => pathOf(request.url, "") === path,
+      accept: (request) => {
+        const origin = request.headers.get("origin");
+        if (origins && origin !== null && !origins.has(origin)) {
+          return errorResponse(
+            new RpcError("permission_denied", `Origin ${origin} may not open a WebSocket here`),
+          );
+        }
+        if (this.#draining) {
+          return errorResponse(
+            new RpcError("unavailable", "The server is shutting down; try again"),
+          );
+        }
+        const offered = request.headers.get("sec-websocket-protocol");
+        if (offered === null) return { protocol: undefined };
+        if (offered.split(",").some((p) => p.trim() === WS_PROTOCOL)) {
+          return { protocol: WS_PROTOCOL };
+        }
+        return errorResponse(
+          new RpcError(
+            "invalid_argument",
+            `Unsupported WebSocket subprotocol ${JSON.stringify(offered)}: offer ${WS_PROTOCOL}`,
+          ),
+        );
+      },
+      open: (socket) => {
+        const session: WsSession = new WsSession(socket, this.#env, () => {
+          this.#sessions.delete(session);
+        });
+        this.#sessions.add(session);
+        return {
+          message: (data) => session.receive(data),
+          close: (code, reason) => session.closed(code, reason),
+        };
+      },
+    };
   }
 
   /** Waits until no call is in flight, for at most `ms`; tells whether that happened. */
@@ -195,6 +280,13 @@ export class MicroAPI {
     if (result) this.#idle = undefined;
     return result;
   }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`Invalid ${name}: expected a positive integer, got ${value}`);
+  }
+  return value;
 }
 
 function defaultOnError(error: unknown, ctx: Context): void {

@@ -46,7 +46,11 @@ export interface IncomingCall {
   readonly metadata: Headers;
   /** The client's timeout, in milliseconds. */
   readonly timeoutMs: number | undefined;
-  /** Aborts when the peer cancels or disconnects. */
+  /**
+   * Aborts when the peer cancels or disconnects. If its reason is an RpcError, the call ends with
+   * that error (a transport uses this for a call that broke the protocol); otherwise it ends as
+   * `cancelled`.
+   */
   readonly signal: AbortSignal | undefined;
   /** The messages the client sends: exactly one (or none) for unary and server streaming. */
   readonly messages: MessageSource;

@@ -12,6 +12,7 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
 import { parseTimeout } from "../protocol/timeout.ts";
+import { WS_PATH } from "../protocol/ws_frames.ts";
 import { streamsInput, streamsOutput } from "../schema/pattern.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
@@ -43,6 +44,13 @@ export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | 
   const path = pathOf(request.url, env.basePath);
   const entry = path === undefined ? undefined : env.router.lookup(path);
   if (request.method !== "POST") {
+    if (path === WS_PATH) {
+      return errorResponse(
+        new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),
+        426,
+        new Headers({ upgrade: "websocket" }),
+      );
+    }
     if (entry) {
       return errorResponse(
         new RpcError("unimplemented", `Use POST to call ${routeLabel(routeOf(entry))}`),
@@ -105,8 +113,14 @@ function routeOf(entry: MethodEntry) {
   return { service: entry.service, method: entry.method.name, version: entry.version };
 }
 
-/** The path of an absolute URL, without query, with the base path removed. */
-function pathOf(url: string, basePath: string): string | undefined {
+/**
+ * The path of an absolute URL, without query, with the base path removed.
+ *
+ * @param url An absolute URL.
+ * @param basePath The app's base path, `""` for none.
+ * @returns The path, or undefined when it is outside the base path.
+ */
+export function pathOf(url: string, basePath: string): string | undefined {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start === -1) return basePath === "" ? "/" : undefined;
   const query = url.indexOf("?", start);

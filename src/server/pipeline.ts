@@ -49,7 +49,14 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
   });
   const untrack = env.track(ctx);
   const peer = call.signal;
-  const onPeerAbort = () => ctx.abort(new RpcError("cancelled", "The client cancelled the call"));
+  // A transport may abort with the reason the call should end with (a WebSocket call that broke
+  // the protocol); otherwise the peer went away or cancelled.
+  const onPeerAbort = () =>
+    ctx.abort(
+      RpcError.is(peer?.reason)
+        ? peer.reason
+        : new RpcError("cancelled", "The client cancelled the call"),
+    );
   if (peer?.aborted) onPeerAbort();
   else peer?.addEventListener("abort", onPeerAbort);
 

@@ -1,45 +1,88 @@
-import { addressInUse, type Listener, type ListenOptions } from "./types.ts";
+import {
+  addressInUse,
+  isUpgrade,
+  type Listener,
+  type ListenOptions,
+  type SocketEvents,
+} from "./types.ts";
 
-/** The part of Bun's server API this adapter uses, typed here instead of through a types package. */
+/** The part of Bun's API this adapter uses, typed here instead of through a types package. */
+interface BunSocket {
+  data: { events?: SocketEvents };
+  readyState: number;
+  send(text: string): number;
+  close(code?: number, reason?: string): void;
+}
+
 interface BunServer {
   readonly port: number;
   readonly hostname: string;
   stop(closeActiveConnections?: boolean): Promise<void>;
   timeout(request: Request, seconds: number): void;
+  upgrade(request: Request, options: { headers?: HeadersInit; data: BunSocket["data"] }): boolean;
 }
 
 interface BunRuntime {
   serve(options: {
     port: number;
     hostname: string;
-    idleTimeout?: number;
-    fetch(request: Request, server: BunServer): Promise<Response> | Response;
+    fetch(
+      request: Request,
+      server: BunServer,
+    ): Promise<Response | undefined> | Response | undefined;
     error(error: unknown): Response;
+    websocket: {
+      open(ws: BunSocket): void;
+      message(ws: BunSocket, message: string | Uint8Array): void;
+      close(ws: BunSocket, code: number, reason: string): void;
+    };
   }): BunServer;
 }
 
 /**
- * Listens with `Bun.serve`. Bun closes connections idle for 10 seconds by default; a stream may
- * legitimately be quiet for longer, so streamed calls (NDJSON in either direction) get no idle
- * timeout.
+ * Listens with `Bun.serve`; WebSocket upgrades go through `server.upgrade`. Bun closes
+ * connections idle for 10 seconds by default; a stream may legitimately be quiet for longer, so
+ * streamed HTTP calls (NDJSON in either direction) get no idle timeout.
  *
- * @param options Port, hostname, handler.
+ * @param options Port, hostname, handler, WebSocket endpoint.
  * @returns The listener once bound.
  */
 export function listenBun(options: ListenOptions): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
+  const endpoint = options.websocket;
   let server: BunServer;
   try {
     server = bun.serve({
       port: options.port,
       hostname: options.hostname,
       async fetch(request, server) {
+        if (endpoint && isUpgrade(request) && endpoint.matches(request)) {
+          const verdict = endpoint.accept(request);
+          if (verdict instanceof Response) return verdict;
+          const headers = verdict.protocol
+            ? { "sec-websocket-protocol": verdict.protocol }
+            : undefined;
+          if (server.upgrade(request, { headers, data: {} })) return undefined;
+          return new Response("WebSocket upgrade failed", { status: 400 });
+        }
         if (request.headers.get("content-type")?.includes("ndjson")) server.timeout(request, 0);
         const response = await options.handler(request);
         if (response.headers.get("content-type")?.includes("ndjson")) server.timeout(request, 0);
         return response;
       },
       error: () => new Response(null, { status: 500 }),
+      websocket: {
+        open(ws) {
+          ws.data.events = endpoint?.open({
+            send: (text) => {
+              if (ws.readyState === 1) ws.send(text);
+            },
+            close: (code, reason) => ws.close(code, reason),
+          });
+        },
+        message: (ws, message) => ws.data.events?.message(message),
+        close: (ws, code, reason) => ws.data.events?.close(code, reason),
+      },
     });
   } catch (error) {
     if (String((error as { code?: unknown })?.code ?? error).includes("EADDRINUSE")) {

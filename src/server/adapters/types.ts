@@ -1,10 +1,70 @@
 /**
- * The contract every runtime adapter implements: listen on a port with a fetch-style handler, and
- * stop. The app's shutdown logic is written once against this.
+ * The contract every runtime adapter implements: listen on a port with a fetch-style handler,
+ * upgrade WebSocket requests for the app's endpoint, and stop. The app's logic is written once
+ * against this.
  */
 
 /** A fetch-style request handler. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response;
+
+/** A server-side socket, as the app's session sees it. */
+export interface ServerSocket {
+  /**
+   * Sends one text message; does nothing once the socket is closed.
+   *
+   * @param text The message.
+   */
+  send(text: string): void;
+  /**
+   * Closes the socket.
+   *
+   * @param code A WebSocket close code.
+   * @param reason A short reason.
+   */
+  close(code: number, reason: string): void;
+}
+
+/** What the app does with an accepted socket's events. */
+export interface SocketEvents {
+  /**
+   * A message arrived.
+   *
+   * @param data Text, or bytes for a binary message.
+   */
+  message(data: string | ArrayBuffer | Uint8Array): void;
+  /**
+   * The socket closed.
+   *
+   * @param code The close code.
+   * @param reason The close reason.
+   */
+  close(code: number, reason: string): void;
+}
+
+/** The app's WebSocket endpoint, as adapters use it. */
+export interface WebSocketEndpoint {
+  /**
+   * Tells whether an upgrade request is for this endpoint.
+   *
+   * @param request A request with `upgrade: websocket`.
+   * @returns `true` to handle it here.
+   */
+  matches(request: Request): boolean;
+  /**
+   * Accepts or refuses an upgrade.
+   *
+   * @param request The upgrade request.
+   * @returns A response to refuse with, or the subprotocol to accept with.
+   */
+  accept(request: Request): Response | { protocol: string | undefined };
+  /**
+   * A socket is open: starts its session.
+   *
+   * @param socket The socket.
+   * @returns The handlers for its events.
+   */
+  open(socket: ServerSocket): SocketEvents;
+}
 
 /** Where and how to listen. */
 export interface ListenOptions {
@@ -14,6 +74,8 @@ export interface ListenOptions {
   hostname: string;
   /** Answers HTTP requests. */
   handler: FetchHandler;
+  /** Answers WebSocket upgrades, when the app serves WebSockets. */
+  websocket?: WebSocketEndpoint;
 }
 
 /** A listening server. */
@@ -28,7 +90,24 @@ export interface Listener {
   terminate(): Promise<void>;
 }
 
-/** The message for a port that is taken, the same on every runtime. */
+/**
+ * Tells whether a request asks to upgrade to a WebSocket.
+ *
+ * @param request The request.
+ * @returns `true` for upgrade requests.
+ */
+export function isUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+/**
+ * The message for a port that is taken, the same on every runtime.
+ *
+ * @param hostname The address.
+ * @param port The port.
+ * @param cause The runtime's error.
+ * @returns The error.
+ */
 export function addressInUse(hostname: string, port: number, cause: unknown): Error {
   return new Error(`Cannot listen on ${hostname}:${port}: the address is already in use`, {
     cause,

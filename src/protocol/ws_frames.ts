@@ -1,0 +1,285 @@
+import type { ErrorBody } from "./rpc_error.ts";
+
+/**
+ * The frames of the WebSocket protocol (docs/protocol.md, "WebSocket"), and their codec. Frames
+ * are JSON objects; one WebSocket message carries one or more frames separated by newlines, so
+ * frames produced in the same turn share one write. All encoding and decoding lives here, so a
+ * binary encoding can replace this module without touching sessions or transports.
+ */
+
+/** The subprotocol name a client offers and the server accepts. */
+export const WS_PROTOCOL = "microapi.v1";
+/** The path of the WebSocket endpoint, under the app's base path. */
+export const WS_PATH = "/_microapi/ws";
+
+/** Opens a call. For unary and server streaming, `input` carries the one request message. */
+export interface OpenFrame {
+  type: "open";
+  id: number;
+  service: string;
+  method: string;
+  version?: number;
+  metadata?: Record<string, string>;
+  timeout_ms?: number;
+  /** How many messages the client will buffer before it grants more credit. */
+  window?: number;
+  input?: unknown;
+}
+
+/** One message of a call, either direction. */
+export interface MessageFrame {
+  type: "message";
+  id: number;
+  data: unknown;
+}
+
+/** The client has sent all its messages. */
+export interface HalfCloseFrame {
+  type: "half_close";
+  id: number;
+}
+
+/** The client cancels the call. */
+export interface CancelFrame {
+  type: "cancel";
+  id: number;
+}
+
+/** Lets the peer send `n` more messages of the call. */
+export interface CreditFrame {
+  type: "credit";
+  id: number;
+  n: number;
+}
+
+/** Keepalive, either direction; the peer answers `pong`. */
+export interface PingFrame {
+  type: "ping";
+}
+
+/** The answer to `ping`. */
+export interface PongFrame {
+  type: "pong";
+}
+
+/** The server's first frame: what the client may assume for every call on this socket. */
+export interface HelloFrame {
+  type: "hello";
+  protocol: 1;
+  /** Messages a client may send on a call before its first credit. */
+  window: number;
+  /** The largest message the server accepts, in bytes. */
+  max_message_bytes: number;
+  /** How many calls may be open at once. */
+  max_calls: number;
+}
+
+/** Response headers of a call; sent before its first message when there are any. */
+export interface HeadersFrame {
+  type: "headers";
+  id: number;
+  metadata: Record<string, string>;
+}
+
+/** The final status of a call: `ok`, or an error; with trailers. */
+export interface EndFrame extends Partial<Omit<ErrorBody, "code">> {
+  type: "end";
+  id: number;
+  code: string;
+  trailers?: Record<string, string>;
+}
+
+/** What a client sends. */
+export type ClientFrame =
+  | OpenFrame
+  | MessageFrame
+  | HalfCloseFrame
+  | CancelFrame
+  | CreditFrame
+  | PingFrame
+  | PongFrame;
+
+/** What a server sends. */
+export type ServerFrame =
+  | HelloFrame
+  | HeadersFrame
+  | MessageFrame
+  | EndFrame
+  | CreditFrame
+  | PingFrame
+  | PongFrame;
+
+/** WebSocket close codes MicroAPI uses (RFC 6455, section 7.4.1). */
+export const CloseCode = {
+  /** Normal closure: the client closed its connection. */
+  normal: 1000,
+  /** Going away: the server is shutting down. */
+  goingAway: 1001,
+  /** Protocol error: a frame broke the protocol so the connection cannot go on. */
+  protocolError: 1002,
+  /** Unsupported data: a binary message. */
+  unsupportedData: 1003,
+  /** Invalid payload: a message that is not JSON frames. */
+  invalidPayload: 1007,
+  /** Policy violation: for example an origin that is not allowed. */
+  policyViolation: 1008,
+  /** Message too big, and not attributable to one call. */
+  messageTooBig: 1009,
+} as const;
+
+/**
+ * Encodes one frame.
+ *
+ * @param frame The frame.
+ * @returns Its text; never contains a newline (JSON escapes them), so frames can be joined.
+ */
+export function encodeFrame(frame: ClientFrame | ServerFrame): string {
+  return JSON.stringify(frame);
+}
+
+/** A frame the decoder could not accept, with what the receiver should do about it. */
+export interface FrameProblem {
+  /** The call it belongs to, when that could be told. */
+  id: number | undefined;
+  /** What was wrong, for the error message. */
+  reason: string;
+  /** True when the text is not a JSON object at all; false when it breaks the protocol. */
+  malformed: boolean;
+}
+
+/** The outcome of decoding one frame. */
+export type Decoded<F> = { ok: true; frame: F } | { ok: false; problem: FrameProblem };
+
+const ID_MAX = Number.MAX_SAFE_INTEGER;
+
+function isId(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 && value <= ID_MAX;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string");
+}
+
+function fail<F>(id: unknown, reason: string, malformed = false): Decoded<F> {
+  return { ok: false, problem: { id: isId(id) ? id : undefined, reason, malformed } };
+}
+
+/**
+ * Splits a WebSocket message into frame texts.
+ *
+ * @param text The message.
+ * @returns The non-empty lines.
+ */
+export function splitFrames(text: string): string[] {
+  if (text.indexOf("\n") === -1) return text === "" ? [] : [text];
+  return text.split("\n").filter((line) => line !== "");
+}
+
+/**
+ * Parses and checks one frame a client sent. Never throws: a bad frame is a problem report, with
+ * the call id when the frame names one, so the server can fail just that call.
+ *
+ * @param text One frame's text.
+ * @returns The frame, or what is wrong with it.
+ */
+export function decodeClientFrame(text: string): Decoded<ClientFrame> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail(undefined, "a frame is not valid JSON", true);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(undefined, "a frame must be a JSON object", true);
+  }
+  const frame = value as Record<string, unknown>;
+  const { type, id } = frame;
+  if (type === "ping" || type === "pong") return { ok: true, frame: { type } };
+  if (!isId(id)) {
+    return fail(undefined, `frame ${JSON.stringify(type)} needs an "id": a positive integer`);
+  }
+  switch (type) {
+    case "open": {
+      const { service, method, version, metadata, timeout_ms, window } = frame;
+      if (typeof service !== "string" || typeof method !== "string") {
+        return fail(id, 'an "open" frame needs "service" and "method" strings');
+      }
+      if (version !== undefined && !(Number.isSafeInteger(version) && (version as number) > 0)) {
+        return fail(id, '"version" must be a positive integer');
+      }
+      if (metadata !== undefined && !isStringRecord(metadata)) {
+        return fail(id, '"metadata" must be an object of string values');
+      }
+      if (
+        timeout_ms !== undefined &&
+        !(Number.isSafeInteger(timeout_ms) && (timeout_ms as number) >= 0)
+      ) {
+        return fail(id, '"timeout_ms" must be a whole number of milliseconds');
+      }
+      if (window !== undefined && !(Number.isSafeInteger(window) && (window as number) > 0)) {
+        return fail(id, '"window" must be a positive integer');
+      }
+      return { ok: true, frame: frame as unknown as OpenFrame };
+    }
+    case "message":
+      if (!("data" in frame)) return fail(id, 'a "message" frame needs "data"');
+      return { ok: true, frame: { type, id, data: frame.data } };
+    case "half_close":
+    case "cancel":
+      return { ok: true, frame: { type, id } };
+    case "credit":
+      if (!isId(frame.n)) return fail(id, 'a "credit" frame needs "n": a positive integer');
+      return { ok: true, frame: { type, id, n: frame.n } };
+    default:
+      return fail(id, `unknown frame type ${JSON.stringify(type)}`);
+  }
+}
+
+/**
+ * Parses and checks one frame a server sent. A client treats a bad frame from its server as a
+ * broken connection.
+ *
+ * @param text One frame's text.
+ * @returns The frame, or what is wrong with it.
+ */
+export function decodeServerFrame(text: string): Decoded<ServerFrame> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail(undefined, "a frame from the server is not valid JSON", true);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail(undefined, "a frame from the server is not a JSON object", true);
+  }
+  const frame = value as Record<string, unknown>;
+  const { type, id } = frame;
+  if (type === "ping" || type === "pong") return { ok: true, frame: { type } };
+  if (type === "hello") {
+    const { window, max_message_bytes, max_calls } = frame;
+    if (!isId(window) || !isId(max_message_bytes) || !isId(max_calls)) {
+      return fail(undefined, 'the "hello" frame is incomplete');
+    }
+    return { ok: true, frame: { type, protocol: 1, window, max_message_bytes, max_calls } };
+  }
+  if (!isId(id)) return fail(undefined, `a ${JSON.stringify(type)} frame has no valid "id"`);
+  switch (type) {
+    case "headers":
+      return {
+        ok: true,
+        frame: { type, id, metadata: isStringRecord(frame.metadata) ? frame.metadata : {} },
+      };
+    case "message":
+      return { ok: true, frame: { type, id, data: frame.data } };
+    case "end":
+      // An unknown code is kept: the client reads it as `unknown` (forward compatible).
+      if (typeof frame.code !== "string") return fail(id, 'an "end" frame needs a "code"');
+      return { ok: true, frame: frame as unknown as EndFrame };
+    case "credit":
+      if (!isId(frame.n)) return fail(id, 'a "credit" frame needs "n"');
+      return { ok: true, frame: { type, id, n: frame.n } };
+    default:
+      return fail(id, `unknown frame type ${JSON.stringify(type)}`);
+  }
+}

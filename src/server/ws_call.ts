@@ -1,0 +1,198 @@
+import { RpcError } from "../protocol/rpc_error.ts";
+import { headersToRecord } from "../protocol/stream_lines.ts";
+import type { ServerFrame } from "../protocol/ws_frames.ts";
+import type { CallSink, MessageSource } from "./call.ts";
+
+const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
+
+/**
+ * One call on a WebSocket, seen from the server: the pipeline reads the client's messages from it
+ * (a {@linkcode MessageSource}) and writes the response into it (a {@linkcode CallSink}).
+ *
+ * Flow control, both directions, in messages:
+ * - Inbound: the client may send `window` messages before its first credit. As the handler takes
+ *   messages, credit is returned in batches of half a window, so the queue here never holds more
+ *   than `window` messages; a client that sends beyond its credit fails the call.
+ * - Outbound: the client's `open` says how many messages it will buffer; each sent message uses one
+ *   credit, and with none left `send()` returns a promise that resolves when the client grants
+ *   more. A slow reader therefore pauses the handler inside `yield`.
+ */
+export class WsServerCall implements MessageSource, CallSink {
+  /** The call id, chosen by the client. */
+  readonly id: number;
+  /** Aborted to end the call from the transport's side (cancel, protocol error, socket closed). */
+  readonly peer: AbortController = new AbortController();
+  #send: (frame: ServerFrame) => void;
+  #onEnded: () => void;
+  #window: number;
+  #queue: unknown[] = [];
+  #head = 0;
+  #halfClosed = false;
+  #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
+  #received = 0;
+  #allowed: number;
+  #takenSinceGrant = 0;
+  #credit: number;
+  #creditWaiter: PromiseWithResolvers<void> | undefined;
+  #ended = false;
+
+  /**
+   * Creates the call's state.
+   *
+   * @param id The call id.
+   * @param options How to send frames, the two windows, what to do at the end, and for calls
+   * whose input is not streamed, the input from the open frame (`value` undefined for none).
+   */
+  constructor(id: number, options: {
+    send: (frame: ServerFrame) => void;
+    inboundWindow: number;
+    outboundWindow: number;
+    input?: { value: unknown };
+    onEnded: () => void;
+  }) {
+    this.id = id;
+    this.#send = options.send;
+    this.#onEnded = options.onEnded;
+    this.#window = options.inboundWindow;
+    this.#allowed = options.inboundWindow;
+    this.#credit = options.outboundWindow;
+    if (options.input) {
+      // Unary and server streaming: the one input came with the open frame; nothing follows.
+      if (options.input.value !== undefined) this.#queue.push(options.input.value);
+      this.#halfClosed = true;
+    }
+  }
+
+  /** True once the final status has been sent. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  // ---- frames from the client ----
+
+  /**
+   * A message frame arrived.
+   *
+   * @param data The message.
+   */
+  onMessage(data: unknown): void {
+    if (this.#ended) return;
+    if (this.#halfClosed) {
+      return this.#violation("invalid_argument", "A message arrived after half_close");
+    }
+    if (this.#received >= this.#allowed) {
+      return this.#violation(
+        "resource_exhausted",
+        `The client sent more messages than its credit allows (window ${this.#window})`,
+      );
+    }
+    this.#received++;
+    if (this.#waiter) {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      this.#taken();
+      waiter.resolve({ done: false, value: data });
+    } else {
+      this.#queue.push(data);
+    }
+  }
+
+  /** The client has sent its last message. */
+  onHalfClose(): void {
+    if (this.#ended || this.#halfClosed) return;
+    this.#halfClosed = true;
+    this.#waiter?.resolve(DONE);
+    this.#waiter = undefined;
+  }
+
+  /**
+   * The client grants credit.
+   *
+   * @param n How many more messages may be sent.
+   */
+  onCredit(n: number): void {
+    this.#credit += n;
+    this.#creditWaiter?.resolve();
+    this.#creditWaiter = undefined;
+  }
+
+  /**
+   * Fails the call because of something the client did wrong on it.
+   *
+   * @param code The status.
+   * @param message What was wrong.
+   */
+  #violation(code: "invalid_argument" | "resource_exhausted", message: string): void {
+    this.peer.abort(new RpcError(code, message));
+  }
+
+  // ---- MessageSource: what the pipeline reads ----
+
+  next(): Promise<IteratorResult<unknown, undefined>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head];
+      this.#queue[this.#head++] = undefined;
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      }
+      this.#taken();
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.#halfClosed || this.#ended) return Promise.resolve(DONE);
+    this.#waiter = Promise.withResolvers();
+    return this.#waiter.promise;
+  }
+
+  cancel(): void {
+    this.#queue = [];
+    this.#head = 0;
+    this.#waiter?.resolve(DONE);
+    this.#waiter = undefined;
+  }
+
+  /** The handler took a message: return credit in batches of half a window. */
+  #taken(): void {
+    if (this.#halfClosed) return;
+    this.#takenSinceGrant++;
+    if (this.#takenSinceGrant * 2 >= this.#window) {
+      const n = this.#takenSinceGrant;
+      this.#takenSinceGrant = 0;
+      this.#allowed += n;
+      this.#send({ type: "credit", id: this.id, n });
+    }
+  }
+
+  // ---- CallSink: what the pipeline writes ----
+
+  open(headers: Headers): void {
+    const metadata = headersToRecord(headers);
+    if (metadata) this.#send({ type: "headers", id: this.id, metadata });
+  }
+
+  send(message: unknown): Promise<void> | undefined {
+    if (this.#ended) return undefined;
+    if (this.#credit > 0) {
+      this.#credit--;
+      this.#send({ type: "message", id: this.id, data: message });
+      return undefined;
+    }
+    this.#creditWaiter ??= Promise.withResolvers<void>();
+    return this.#creditWaiter.promise.then(() => this.send(message));
+  }
+
+  close(error: RpcError | undefined, trailers: Headers): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const record = headersToRecord(trailers);
+    this.#send({
+      type: "end",
+      id: this.id,
+      ...(error ? error.toBody() : { code: "ok" }),
+      ...(record ? { trailers: record } : {}),
+    });
+    this.#creditWaiter?.resolve();
+    this.#creditWaiter = undefined;
+    this.#onEnded();
+  }
+}

@@ -1,0 +1,301 @@
+import { FrameBatcher } from "../protocol/frame_batcher.ts";
+import type { Limits } from "../protocol/limits.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+import { routePath } from "../protocol/route.ts";
+import {
+  CloseCode,
+  decodeClientFrame,
+  encodeFrame,
+  type OpenFrame,
+  type ServerFrame,
+  splitFrames,
+} from "../protocol/ws_frames.ts";
+import { streamsInput } from "../schema/pattern.ts";
+import type { PipelineEnv } from "./pipeline.ts";
+import { runCall } from "./pipeline.ts";
+import type { Router } from "./router.ts";
+import { WsServerCall } from "./ws_call.ts";
+
+/** A server-side socket, as every runtime adapter presents it. */
+export interface WsSocket {
+  /**
+   * Sends one text message.
+   *
+   * @param text The message.
+   */
+  send(text: string): void;
+  /**
+   * Closes the socket.
+   *
+   * @param code A WebSocket close code.
+   * @param reason A short reason (at most 123 bytes).
+   */
+  close(code: number, reason: string): void;
+}
+
+/** WebSocket settings of an app. */
+export interface WsSettings {
+  /** Messages a client may send on one call before it gets credit. */
+  window: number;
+  /** Calls that may be open at once on one socket. */
+  maxCalls: number;
+}
+
+/** What a session needs from the app. */
+export interface WsEnv extends PipelineEnv {
+  /** The method table. */
+  readonly router: Router;
+  /** Input limits. */
+  readonly limits: Limits;
+  /** Window and call limit. */
+  readonly ws: WsSettings;
+  /** True once shutdown has begun: new calls get `unavailable`. */
+  isDraining(): boolean;
+}
+
+/** How much a frame may add around a message of the largest allowed size. */
+const ENVELOPE_BYTES = 16 * 1024;
+
+/**
+ * One WebSocket connection on the server: many concurrent calls, each with an id, each run
+ * through the same pipeline as HTTP calls. Runtime-neutral: adapters feed it messages and closes.
+ *
+ * Problems are contained where they happen: a frame that names a call fails only that call (other
+ * calls on the socket go on); a frame that cannot be attributed to a call closes the socket with
+ * the matching close code, since the connection can no longer be trusted.
+ */
+export class WsSession {
+  #socket: WsSocket;
+  #env: WsEnv;
+  #calls = new Map<number, WsServerCall>();
+  #lastId = 0;
+  #batcher: FrameBatcher;
+  #closed = false;
+  #onClosed: () => void;
+
+  /**
+   * Starts a session and greets the client with the connection's limits.
+   *
+   * @param socket The open socket.
+   * @param env The app.
+   * @param onClosed Called once when the socket has closed.
+   */
+  constructor(socket: WsSocket, env: WsEnv, onClosed: () => void = () => {}) {
+    this.#socket = socket;
+    this.#env = env;
+    this.#onClosed = onClosed;
+    this.#batcher = new FrameBatcher((text) => {
+      if (!this.#closed) socket.send(text);
+    });
+    this.#send({
+      type: "hello",
+      protocol: 1,
+      window: env.ws.window,
+      max_message_bytes: env.limits.maxMessageBytes,
+      max_calls: env.ws.maxCalls,
+    });
+  }
+
+  /** How many calls are open. */
+  get activeCalls(): number {
+    return this.#calls.size;
+  }
+
+  /**
+   * Handles one WebSocket message from the client.
+   *
+   * @param data The message: text, or binary (which the protocol does not allow).
+   */
+  receive(data: string | ArrayBuffer | Uint8Array): void {
+    if (this.#closed) return;
+    if (typeof data !== "string") {
+      return this.close(CloseCode.unsupportedData, "Binary messages are not supported");
+    }
+    if (this.#tooLarge(data)) return;
+    for (const text of splitFrames(data)) {
+      this.#frame(text);
+      if (this.#closed) return;
+    }
+  }
+
+  /**
+   * The socket has closed: every call still open is cancelled.
+   *
+   * @param _code The close code.
+   * @param _reason The close reason.
+   */
+  closed(_code: number, _reason: string): void {
+    if (this.#closed && this.#calls.size === 0) return;
+    this.#closed = true;
+    this.#batcher.dispose();
+    for (const call of this.#calls.values()) call.peer.abort();
+    this.#calls.clear();
+    this.#onClosed();
+  }
+
+  /**
+   * Closes the socket from the server's side.
+   *
+   * @param code A close code.
+   * @param reason Why.
+   */
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#batcher.flush();
+    this.#socket.close(code, truncate(reason));
+    this.closed(code, reason);
+  }
+
+  #send(frame: ServerFrame): void {
+    if (!this.#closed) this.#batcher.push(encodeFrame(frame));
+  }
+
+  /**
+   * A message over the limit fails the call it belongs to when that can be told cheaply (a large
+   * message always travels alone in its WebSocket message), and closes the socket otherwise.
+   */
+  #tooLarge(data: string): boolean {
+    const limit = this.#env.limits.maxMessageBytes + ENVELOPE_BYTES;
+    if (data.length * 3 <= limit) return false;
+    if (data.length <= limit && new TextEncoder().encode(data).length <= limit) return false;
+    const id = /^\{"type":"(?:message|open)","id":(\d{1,15})[,}]/.exec(data.slice(0, 64))?.[1];
+    const message = `A message exceeds the limit of ${this.#env.limits.maxMessageBytes} bytes`;
+    const call = id === undefined ? undefined : this.#calls.get(Number(id));
+    if (call) {
+      call.peer.abort(new RpcError("resource_exhausted", message));
+      return true;
+    }
+    if (id !== undefined && Number(id) > this.#lastId && data.startsWith('{"type":"open"')) {
+      this.#lastId = Number(id);
+      this.#reject(Number(id), new RpcError("resource_exhausted", message));
+      return true;
+    }
+    this.close(CloseCode.messageTooBig, message);
+    return true;
+  }
+
+  #frame(text: string): void {
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      const { id, reason, malformed } = decoded.problem;
+      const call = id === undefined ? undefined : this.#calls.get(id);
+      if (call) return call.peer.abort(new RpcError("invalid_argument", `Bad frame: ${reason}`));
+      if (id !== undefined && id > this.#lastId) {
+        // A new id with a broken frame: answer for that id, keep the socket.
+        this.#lastId = id;
+        return this.#reject(id, new RpcError("invalid_argument", `Bad frame: ${reason}`));
+      }
+      if (id !== undefined) return; // a late frame for a call that has ended
+      return this.close(
+        malformed ? CloseCode.invalidPayload : CloseCode.protocolError,
+        `Bad frame: ${reason}`,
+      );
+    }
+    const frame = decoded.frame;
+    switch (frame.type) {
+      case "ping":
+        return this.#send({ type: "pong" });
+      case "pong":
+        return;
+      case "open":
+        return this.#open(frame);
+    }
+    const call = this.#calls.get(frame.id);
+    if (!call) {
+      // Frames for a call that has ended are expected (both sides race); frames for an id never
+      // opened are a client bug, answered on that id.
+      if (frame.id > this.#lastId && frame.type !== "cancel" && frame.type !== "credit") {
+        this.#reject(
+          frame.id,
+          new RpcError("invalid_argument", `No call with id ${frame.id}: send "open" first`),
+        );
+      }
+      return;
+    }
+    switch (frame.type) {
+      case "message":
+        return call.onMessage(frame.data);
+      case "half_close":
+        return call.onHalfClose();
+      case "cancel":
+        return call.peer.abort();
+      case "credit":
+        return call.onCredit(frame.n);
+    }
+  }
+
+  #open(frame: OpenFrame): void {
+    if (frame.id <= this.#lastId) {
+      return this.close(
+        CloseCode.protocolError,
+        `Call ids must increase: got ${frame.id} after ${this.#lastId}`,
+      );
+    }
+    this.#lastId = frame.id;
+    const env = this.#env;
+    if (env.isDraining()) {
+      return this.#reject(
+        frame.id,
+        new RpcError("unavailable", "The server is shutting down; try again"),
+      );
+    }
+    if (this.#calls.size >= env.ws.maxCalls) {
+      return this.#reject(
+        frame.id,
+        new RpcError(
+          "resource_exhausted",
+          `Too many concurrent calls on this connection (limit ${env.ws.maxCalls})`,
+        ),
+      );
+    }
+    const path = routePath(frame);
+    const entry = env.router.lookup(path);
+    if (!entry) return this.#reject(frame.id, env.router.notFound(path));
+    const streamed = streamsInput(entry.method.pattern);
+    if (streamed && "input" in frame) {
+      return this.#reject(
+        frame.id,
+        new RpcError(
+          "invalid_argument",
+          'A streamed input is sent in "message" frames, not as "input" in "open"',
+        ),
+      );
+    }
+    // A single input travels in the open frame; none there means {} (as an empty HTTP body does).
+    const input = streamed ? undefined : {
+      value: "input" in frame ? frame.input : entry.method.input ? {} : undefined,
+    };
+    const call = new WsServerCall(frame.id, {
+      send: (out) => this.#send(out),
+      inboundWindow: env.ws.window,
+      outboundWindow: frame.window ?? env.ws.window,
+      input,
+      onEnded: () => this.#calls.delete(frame.id),
+    });
+    this.#calls.set(frame.id, call);
+    runCall(
+      {
+        entry,
+        transport: "websocket",
+        metadata: new Headers(frame.metadata),
+        timeoutMs: frame.timeout_ms,
+        signal: call.peer.signal,
+        messages: call,
+      },
+      call,
+      env,
+    );
+  }
+
+  /** Ends a call that never started. */
+  #reject(id: number, error: RpcError): void {
+    this.#send({ type: "end", id, ...error.toBody() });
+  }
+}
+
+/** Close reasons are limited to 123 bytes. */
+function truncate(reason: string): string {
+  const bytes = new TextEncoder().encode(reason);
+  if (bytes.length <= 123) return reason;
+  return new TextDecoder().decode(bytes.subarray(0, 120)).replace(/\uFFFD$/, "") + "...";
+}

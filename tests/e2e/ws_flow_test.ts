@@ -1,0 +1,240 @@
+/**
+ * WebSocket flow control and lifecycle: a slow reader on either side stops the producer within
+ * the window (not merely "eventually"), memory stays flat while 100 000 messages of ~1 KB pass,
+ * a dropped socket fails its calls at once and the next call reconnects.
+ */
+import assert from "node:assert/strict";
+import { heapUsed, rejection, runtime, sleep, test, waitFor, within } from "../_harness.ts";
+import { fixtureServices } from "../_fixtures.ts";
+import { runProgram } from "../_process.ts";
+import { Connection, MicroAPI, RpcError } from "../../mod.ts";
+import type { MicroAPIOptions } from "../../mod.ts";
+import { hasWebSocketStream, openClientSocket } from "../../src/client/ws_socket.ts";
+import { WebSocketTransport } from "../../src/client/ws_transport.ts";
+import { listen } from "../../src/server/adapters/listen.ts";
+
+const TOTAL = 100_000;
+const MB = 1024 * 1024;
+
+async function setup(options: Partial<MicroAPIOptions> = {}, window = 16) {
+  const { services, probe } = fixtureServices();
+  const server = await new MicroAPI({ services, onError: () => {}, ...options }).serve({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const connection = new Connection(server.url, { transport: "ws", window });
+  return {
+    server,
+    connection,
+    probe,
+    async [Symbol.asyncDispose]() {
+      await connection.close();
+      await server.shutdown({ gracePeriodMs: 500 });
+    },
+  };
+}
+
+test("WebSocket flow: a slow reader holds a server stream to its window", async () => {
+  await using s = await setup({}, 16);
+  const stream = s.connection.serverStream("probes/count", { to: TOTAL, size: 1000 });
+  for (let i = 0; i < 5; i++) await stream.next();
+  await sleep(300);
+  const ahead = s.probe.yielded - 5;
+  // 16 messages of credit, plus the one the handler is holding at its yield.
+  assert.ok(ahead <= 16 + 1, `the handler ran ${ahead} messages ahead of a window of 16`);
+  await sleep(100);
+  assert.equal(s.probe.yielded - 5, ahead, "the handler must be paused");
+  stream.cancel();
+  await waitFor(() => s.probe.finalized.has("count"), "the handler's finally");
+});
+
+test("WebSocket flow: 100 000 messages through a slow reader, memory flat", async () => {
+  await using s = await setup({}, 32);
+  const before = heapUsed();
+  let peak = 0;
+  let maxAhead = 0;
+  let read = 0;
+  for await (const _ of s.connection.serverStream("probes/count", { to: TOTAL, size: 1000 })) {
+    read++;
+    if (read % 1000 === 0) {
+      maxAhead = Math.max(maxAhead, s.probe.yielded - read);
+      peak = Math.max(peak, heapUsed() - before);
+      await sleep(1); // the reader is slower than the producer
+    }
+  }
+  assert.equal(read, TOTAL);
+  assert.ok(maxAhead <= 32 + 1, `the handler ran ${maxAhead} messages ahead of a window of 32`);
+  // ~100 MB passed through; what stays is bounded by the window, not by the stream.
+  assert.ok(peak < 48 * MB, `the heap grew by ${(peak / MB).toFixed(1)} MB`);
+});
+
+test("WebSocket flow: a slow handler holds client sends to its window, memory flat", async () => {
+  await using s = await setup({ websocket: { window: 16 } });
+  const call = s.connection.clientStream("probes/slow_sum");
+  const pad = "x".repeat(1000);
+  const before = heapUsed();
+  let peak = 0;
+  let maxAhead = 0;
+  for (let i = 0; i < TOTAL; i++) {
+    await call.send({ i, pad });
+    if (i % 1000 === 0) {
+      maxAhead = Math.max(maxAhead, i + 1 - s.probe.taken);
+      peak = Math.max(peak, heapUsed() - before);
+    }
+  }
+  assert.deepEqual(await call.end(), { count: TOTAL, sum: 0 });
+  assert.ok(maxAhead <= 16 + 1, `the client ran ${maxAhead} messages ahead of a window of 16`);
+  assert.ok(peak < 48 * MB, `the heap grew by ${(peak / MB).toFixed(1)} MB`);
+});
+
+test("WebSocket flow: a paused handler makes send() wait", async () => {
+  await using s = await setup({ websocket: { window: 8 } });
+  const call = s.connection.clientStream("probes/slow_reader");
+  let sent = 0;
+  const sending = (async () => {
+    for (let i = 0; i < 1000; i++) {
+      await call.send({ i, pad: "" });
+      sent++;
+    }
+  })();
+  sending.catch(() => {});
+  await waitFor(() => s.probe.received.length === 1, "the first message at the handler");
+  await sleep(200);
+  assert.ok(sent <= 8, `send() accepted ${sent} messages with a window of 8`);
+  call.cancel();
+  s.probe.gates.get("slow_reader")?.resolve();
+  assert.equal((await rejection(sending) as RpcError).code, "cancelled");
+});
+
+test("WebSocket: one socket carries every call of a connection", async () => {
+  const { services } = fixtureServices();
+  const app = new MicroAPI({ services });
+  await using server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  const connection = new Connection(server.url, { transport: "ws" });
+  const results = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) => connection.unary("users/get_user", { user_id: i + 1 })),
+    connection.serverStream("users/list_users", { limit: 3 }).toArray(),
+  ]);
+  assert.equal(results.length, 21);
+  assert.equal(app.activeSockets, 1);
+  const other = new Connection(server.url, { transport: "ws" });
+  await other.unary("probes/ping");
+  assert.equal(app.activeSockets, 2);
+  await other.close();
+  await connection.close();
+  await waitFor(() => app.activeSockets === 0, "the sockets to close");
+});
+
+test(`WebSocket: a dropped socket fails calls at once; the next call reconnects (${runtime} client)`, async () => {
+  const other = runtime === "deno" ? "bun" : "deno";
+  const first = runProgram(other, "fixture_server.ts");
+  let second: ReturnType<typeof runProgram> | undefined;
+  let connection: Connection | undefined;
+  try {
+    const url = String((await within(first.ready, 30_000, `the ${other} server`)).url);
+    connection = new Connection(url, { transport: "ws" });
+    const ticks = connection.serverStream("probes/ticks", { every_ms: 20 });
+    await ticks.next();
+    const failure = rejection(ticks.toArray());
+    first.kill("SIGKILL");
+    const error = await within(failure, 3000, "the call to fail after the drop");
+    assert.ok(RpcError.is(error));
+    assert.equal(error.code, "unavailable");
+    assert.match(error.message, /The connection was lost/);
+    await first.exited;
+    // A new server on the same port: the same connection reconnects for the next call.
+    second = runProgram(other, "fixture_server.ts", [new URL(url).port]);
+    await within(second.ready, 30_000, `the second ${other} server`);
+    assert.deepEqual(await connection.unary("users/get_user", { user_id: 1 }), {
+      username: "user1",
+      age: 30,
+    });
+  } finally {
+    await connection?.close();
+    first.kill();
+    second?.kill();
+    await first.exited;
+    await second?.exited;
+  }
+});
+
+test("WebSocket: a server that stops answering fails calls after the keepalive", async () => {
+  // A server that says hello and then ignores everything, pings included.
+  const listener = await listen({
+    port: 0,
+    hostname: "127.0.0.1",
+    handler: () => new Response(null, { status: 404 }),
+    websocket: {
+      matches: () => true,
+      accept: () => ({ protocol: "microapi.v1" }),
+      open: (socket) => {
+        socket.send(
+          JSON.stringify({
+            type: "hello",
+            protocol: 1,
+            window: 8,
+            max_message_bytes: 1024,
+            max_calls: 8,
+          }),
+        );
+        return { message: () => {}, close: () => {} };
+      },
+    },
+  });
+  const url = `http://127.0.0.1:${listener.port}`;
+  const connection = new Connection(url, {
+    transport: new WebSocketTransport({ url, keepaliveMs: 100 }),
+  });
+  try {
+    const started = Date.now();
+    const error = await within(
+      rejection(connection.unary("users/get_user", { user_id: 1 })),
+      3000,
+      "keepalive",
+    );
+    assert.ok(RpcError.is(error));
+    assert.equal(error.code, "unavailable");
+    assert.match(error.message, /no answer from the server/);
+    assert.ok(Date.now() - started >= 200);
+  } finally {
+    await connection.close();
+    await listener.close();
+    await listener.terminate();
+  }
+});
+
+test("WebSocket: shutdown ends open calls with unavailable and closes the socket", async () => {
+  const { services, probe } = fixtureServices();
+  const server = await new MicroAPI({ services }).serve({ port: 0, hostname: "127.0.0.1" });
+  const connection = new Connection(server.url, { transport: "ws" });
+  try {
+    const ticks = connection.serverStream("probes/ticks", { every_ms: 10 });
+    await ticks.next();
+    const failure = rejection(ticks.toArray());
+    await server.shutdown({ gracePeriodMs: 100 });
+    const error = await within(failure, 3000, "the stream to end");
+    assert.ok(RpcError.is(error));
+    assert.equal(error.code, "unavailable");
+    assert.equal(error.message, "The server is shutting down");
+    await waitFor(() => probe.finalized.has("ticks"), "the handler's finally");
+  } finally {
+    await connection.close();
+  }
+});
+
+test(`WebSocket client: ${runtime} uses ${hasWebSocketStream() ? "WebSocketStream" : "WebSocket"}`, async () => {
+  // Deno has WebSocketStream with the net unstable flag (set in deno.json); Bun has none.
+  assert.equal(hasWebSocketStream(), runtime === "deno");
+  const { services } = fixtureServices();
+  await using server = await new MicroAPI({ services }).serve({ port: 0, hostname: "127.0.0.1" });
+  const closed = Promise.withResolvers<number>();
+  const socket = await openClientSocket(server.url.replace("http", "ws") + "/_microapi/ws", {
+    protocols: ["microapi.v1"],
+    api: "auto",
+    connectTimeoutMs: 2000,
+    events: { message: () => {}, closed: (code) => closed.resolve(code) },
+  });
+  assert.equal(socket.api, runtime === "deno" ? "stream" : "plain");
+  socket.close(1000, "done");
+  assert.equal(await closed.promise, 1000);
+});

@@ -1,0 +1,281 @@
+/**
+ * Hostile input on the WebSocket transport: every bad frame gets a clear error for its call, or a
+ * close with the right code when the connection itself cannot go on. The server never crashes, and
+ * other calls on the same socket keep working when only one call misbehaved.
+ */
+import assert from "node:assert/strict";
+import { test } from "../_harness.ts";
+import { fixtureServices } from "../_fixtures.ts";
+import { rawSocket } from "../_raw_socket.ts";
+import { MicroAPI } from "../../mod.ts";
+import type { MicroAPIOptions } from "../../mod.ts";
+
+async function serve(options: Partial<MicroAPIOptions> = {}) {
+  const { services } = fixtureServices();
+  return await new MicroAPI({ services, onError: () => {}, ...options }).serve({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+}
+
+const end = (id: number) => (f: Record<string, unknown>) => f.type === "end" && f.id === id;
+
+/** Opens a bidi call (id 1) that stays healthy, to check it survives what happens next. */
+async function healthyCall(raw: Awaited<ReturnType<typeof rawSocket>>) {
+  raw.sendFrames({ type: "open", id: 1, service: "chat", method: "echo", window: 8 });
+  raw.sendFrames({ type: "message", id: 1, data: { text: "before" } });
+  await raw.frame((f) => f.type === "message" && f.id === 1);
+  return async () => {
+    raw.sendFrames({ type: "message", id: 1, data: { text: "after" } });
+    await raw.frame((f) =>
+      f.type === "message" && f.id === 1 && (f.data as { text: string }).text === "AFTER"
+    );
+    raw.sendFrames({ type: "half_close", id: 1 });
+    assert.equal((await raw.frame(end(1))).code, "ok");
+  };
+}
+
+test("WebSocket: the server greets with its window and limits", async () => {
+  await using server = await serve({ websocket: { window: 5, maxCalls: 7 } });
+  const raw = await rawSocket(server.url);
+  assert.deepEqual(raw.frames[0], {
+    type: "hello",
+    protocol: 1,
+    window: 5,
+    max_message_bytes: 4194304,
+    max_calls: 7,
+  });
+  assert.equal(raw.socket.protocol, "microapi.v1");
+  await raw.close();
+});
+
+test("WebSocket: a malformed frame closes the socket with 1007", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.send("{not json");
+  const closed = await raw.closed;
+  assert.equal(closed.code, 1007);
+  assert.equal(closed.reason, "Bad frame: a frame is not valid JSON");
+});
+
+test("WebSocket: a frame of unknown type without a call id closes with 1002", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.sendFrames({ type: "subscribe", topic: "x" });
+  const closed = await raw.closed;
+  assert.equal(closed.code, 1002);
+  assert.match(closed.reason, /frame "subscribe" needs an "id"/);
+});
+
+test("WebSocket: a binary message closes with 1003", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.socket.send(new Uint8Array([1, 2, 3]));
+  assert.equal((await raw.closed).code, 1003);
+});
+
+test("WebSocket: call ids must increase; reusing one closes with 1002", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.sendFrames({ type: "open", id: 5, service: "probes", method: "ping" });
+  await raw.frame(end(5));
+  raw.sendFrames({ type: "open", id: 5, service: "probes", method: "ping" });
+  const closed = await raw.closed;
+  assert.equal(closed.code, 1002);
+  assert.equal(closed.reason, "Call ids must increase: got 5 after 5");
+});
+
+test("WebSocket: an unknown frame type on a call fails that call only", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  const stillWorks = await healthyCall(raw);
+  raw.sendFrames({ type: "open", id: 2, service: "chat", method: "echo" });
+  raw.sendFrames({ type: "shout", id: 2 });
+  const ended = await raw.frame(end(2));
+  assert.equal(ended.code, "invalid_argument");
+  assert.equal(ended.message, 'Bad frame: unknown frame type "shout"');
+  await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: a message for a call never opened is answered on that id", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  const stillWorks = await healthyCall(raw);
+  raw.sendFrames({ type: "message", id: 9, data: {} });
+  const ended = await raw.frame(end(9));
+  assert.equal(ended.code, "invalid_argument");
+  assert.equal(ended.message, 'No call with id 9: send "open" first');
+  await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: a message after half_close fails that call only", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  const stillWorks = await healthyCall(raw);
+  // slow_reader waits (on a gate nobody opens) after its first message, so the call is still
+  // open when the late message arrives.
+  raw.sendFrames({ type: "open", id: 2, service: "probes", method: "slow_reader" });
+  raw.sendFrames({ type: "message", id: 2, data: { i: 0, pad: "" } });
+  raw.sendFrames({ type: "half_close", id: 2 });
+  raw.sendFrames({ type: "message", id: 2, data: { i: 1, pad: "" } });
+  const ended = await raw.frame(end(2));
+  assert.equal(ended.code, "invalid_argument");
+  assert.equal(ended.message, "A message arrived after half_close");
+  await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: a message over the size limit fails its call only", async () => {
+  await using server = await serve({ limits: { maxMessageBytes: 1024 } });
+  const raw = await rawSocket(server.url);
+  const stillWorks = await healthyCall(raw);
+  raw.sendFrames({ type: "open", id: 2, service: "analytics", method: "aggregate" });
+  raw.sendFrames({ type: "message", id: 2, data: { value: 1, pad: "x".repeat(100_000) } });
+  const ended = await raw.frame(end(2));
+  assert.equal(ended.code, "resource_exhausted");
+  assert.equal(ended.message, "A message exceeds the limit of 1024 bytes");
+  await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: an oversize message that names no call closes with 1009", async () => {
+  await using server = await serve({ limits: { maxMessageBytes: 1024 } });
+  const raw = await rawSocket(server.url);
+  raw.send(JSON.stringify({ pad: "x".repeat(100_000), type: "message", id: 1 }));
+  assert.equal((await raw.closed).code, 1009);
+});
+
+test("WebSocket: too many concurrent calls are resource_exhausted, the open ones go on", async () => {
+  await using server = await serve({ websocket: { maxCalls: 2 } });
+  const raw = await rawSocket(server.url);
+  const stillWorks = await healthyCall(raw);
+  raw.sendFrames({
+    type: "open",
+    id: 2,
+    service: "probes",
+    method: "ticks",
+    input: { every_ms: 50 },
+  });
+  raw.sendFrames({
+    type: "open",
+    id: 3,
+    service: "users",
+    method: "get_user",
+    input: { user_id: 1 },
+  });
+  const ended = await raw.frame(end(3));
+  assert.equal(ended.code, "resource_exhausted");
+  assert.equal(ended.message, "Too many concurrent calls on this connection (limit 2)");
+  raw.sendFrames({ type: "cancel", id: 2 });
+  await raw.frame(end(2));
+  await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: a client sending beyond its credit fails its call", async () => {
+  await using server = await serve({ websocket: { window: 4 } });
+  const raw = await rawSocket(server.url);
+  raw.sendFrames({ type: "open", id: 1, service: "probes", method: "slow_reader" });
+  for (let i = 0; i < 10; i++) raw.sendFrames({ type: "message", id: 1, data: { i, pad: "" } });
+  const ended = await raw.frame(end(1));
+  assert.equal(ended.code, "resource_exhausted");
+  assert.equal(ended.message, "The client sent more messages than its credit allows (window 4)");
+  await raw.close();
+});
+
+test("WebSocket: bad open frames and bad input are answered on their call", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.sendFrames({ type: "open", id: 1, service: 7, method: "x" });
+  assert.equal(
+    (await raw.frame(end(1))).message,
+    'Bad frame: an "open" frame needs "service" and "method" strings',
+  );
+  raw.sendFrames({ type: "open", id: 2, service: "users", method: "nope" });
+  assert.equal((await raw.frame(end(2))).code, "not_found");
+  raw.sendFrames({
+    type: "open",
+    id: 3,
+    service: "users",
+    method: "get_user",
+    input: { user_id: "x" },
+  });
+  const invalid = await raw.frame(end(3));
+  assert.equal(invalid.code, "invalid_argument");
+  assert.equal(invalid.message, "Invalid request: user_id: expected number, received string");
+  raw.sendFrames({ type: "open", id: 4, service: "chat", method: "echo", input: { text: "x" } });
+  assert.match(
+    String((await raw.frame(end(4))).message),
+    /streamed input is sent in "message" frames/,
+  );
+  raw.sendFrames({
+    type: "open",
+    id: 5,
+    service: "users",
+    method: "get_user",
+    input: { user_id: 1 },
+    timeout_ms: -1,
+  });
+  assert.match(String((await raw.frame(end(5))).message), /"timeout_ms" must be a whole number/);
+  // And the socket is still fine.
+  raw.sendFrames({
+    type: "open",
+    id: 6,
+    service: "users",
+    method: "get_user",
+    input: { user_id: 1 },
+  });
+  assert.equal((await raw.frame(end(6))).code, "ok");
+  await raw.close();
+});
+
+test("WebSocket: ping is answered with pong", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  raw.sendFrames({ type: "ping" });
+  await raw.frame((f) => f.type === "pong");
+  await raw.close();
+});
+
+test("WebSocket: an origin that is not allowed is refused; a missing origin is fine", async () => {
+  await using server = await serve({ websocket: { allowedOrigins: ["https://app.example"] } });
+  const endpoint = server.url + "/_microapi/ws";
+  const upgrade = (origin?: string) =>
+    fetch(endpoint, {
+      headers: {
+        upgrade: "websocket",
+        connection: "upgrade",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        ...(origin ? { origin } : {}),
+      },
+    });
+  const refused = await upgrade("https://evil.example");
+  assert.equal(refused.status, 403);
+  assert.match(
+    (await refused.json()).message,
+    /Origin https:\/\/evil\.example may not open a WebSocket/,
+  );
+  const raw = await rawSocket(server.url);
+  await raw.close();
+});
+
+test("WebSocket: a subprotocol other than microapi.v1 is refused", async () => {
+  await using server = await serve();
+  const error = await rawSocket(server.url, ["graphql-ws"]).then(
+    (raw) => raw.close().then(() => "opened"),
+    (e: Error) => e.message,
+  );
+  assert.equal(error, "raw socket failed to open");
+});
+
+test("WebSocket: app.fetch alone answers the endpoint with 426", async () => {
+  const { services } = fixtureServices();
+  const response = await new MicroAPI({ services }).fetch(
+    new Request("http://x/_microapi/ws", { headers: { upgrade: "websocket" } }),
+  );
+  assert.equal(response.status, 426);
+  assert.match((await response.json()).message, /WebSocket upgrades need app.serve\(\)/);
+});
