@@ -51,6 +51,53 @@ export function runProgram(which: "deno" | "bun", program: string, args: string[
   return spawn(argv);
 }
 
+/**
+ * Runs a command to completion.
+ *
+ * @param argv The command and its arguments.
+ * @returns The exit code and everything it printed.
+ */
+export async function runCommand(
+  argv: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const decoder = new TextDecoder();
+  if (runtime === "deno") {
+    const out = await new Deno.Command(argv[0]!, { args: argv.slice(1), cwd: root, stdin: "null" })
+      .output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  }
+  const bun = (globalThis as unknown as {
+    Bun: {
+      spawnSync(
+        argv: string[],
+        options: Record<string, unknown>,
+      ): { exitCode: number; stdout: Uint8Array; stderr: Uint8Array };
+    };
+  }).Bun;
+  const out = bun.spawnSync(argv, { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return {
+    code: out.exitCode,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/**
+ * Starts any command (for tests that drive an external program, such as a browser).
+ *
+ * @param argv The command and its arguments.
+ * @returns The child; `ready` is not used for such programs.
+ */
+export function startCommand(argv: string[]): Child {
+  const child = spawn(argv);
+  child.ready.catch(() => {});
+  return child;
+}
+
 function spawn(argv: string[]): Child {
   let stderrText = "";
   let stdout: ReadableStream<Uint8Array>;

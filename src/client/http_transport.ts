@@ -84,6 +84,15 @@ export class HttpTransport implements ClientTransport {
   }
 
   open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
+    if (streamsInput(pattern) && "document" in globalThis) {
+      // Browsers stream request bodies only over HTTP/2, and never read the response before the
+      // upload ends: client and bidi streaming cannot work over HTTP there.
+      throw new RpcError(
+        "unimplemented",
+        `${pattern === "bidi_streaming" ? "Bidi" : "Client"} streaming over HTTP does not work ` +
+          'in browsers: use new Connection(url, { transport: "ws" })',
+      );
+    }
     const control = this.#track(new CallControl(options, this.#timeoutMs));
     const url = this.#base + routePath(route);
     const writer = streamsInput(pattern) ? new NdjsonWriter() : undefined;

@@ -44,6 +44,11 @@ export interface MicroAPIOptions {
    * off. Default: on, with the defaults of {@linkcode WebSocketOptions}.
    */
   websocket?: WebSocketOptions | false;
+  /**
+   * Answers requests that are not calls (no method at that path, and not a built-in endpoint):
+   * static files, a health check of your own. Default: a `404 not_found` error body.
+   */
+  fallback?: (request: Request) => Response | Promise<Response>;
 }
 
 /** Where and how to serve. */
@@ -132,6 +137,7 @@ export class MicroAPI {
       router: this.#router,
       limits: resolveLimits(options.limits),
       basePath,
+      fallback: options.fallback,
       ws: {
         window: positive("websocket.window", ws?.window ?? 64),
         maxCalls: positive("websocket.maxCalls", ws?.maxCalls ?? 100),

@@ -29,6 +29,8 @@ export interface HttpEnv extends PipelineEnv {
   readonly basePath: string;
   /** True once shutdown has begun: new calls get `unavailable`. */
   isDraining(): boolean;
+  /** Answers requests that are not calls; undefined for the default 404. */
+  readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
 }
 
 /**
@@ -58,9 +60,11 @@ export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | 
         new Headers({ allow: "POST" }),
       );
     }
+  }
+  if (!entry) {
+    if (env.fallback) return env.fallback(request);
     return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
   }
-  if (!entry) return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
   if (env.isDraining()) {
     return errorResponse(new RpcError("unavailable", "The server is shutting down; try again"));
   }

@@ -1,0 +1,103 @@
+/**
+ * The client in a real headless browser (Debian's chromium, installed by .ci/run) against a
+ * server in this runtime: a bidi conversation, a server stream, a client stream and a cancelled
+ * call over WebSocket (with WebSocketStream and with WebSocket), and HTTP calls. The page posts
+ * its results back; the test checks them and what the server saw.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runtime, test, waitFor, within } from "../_harness.ts";
+import { fixtureServices } from "../_fixtures.ts";
+import { runCommand, runtimeBinary, startCommand } from "../_process.ts";
+import { MicroAPI } from "../../mod.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+test(`browser: Chromium runs the client against a ${runtime} server`, async () => {
+  const bundle = await runCommand([
+    runtimeBinary("bun"),
+    "build",
+    "tests/_programs/browser_client.ts",
+    "--target=browser",
+    "--format=esm",
+  ]);
+  assert.equal(bundle.code, 0, `bundling failed: ${bundle.stderr}`);
+  const results = Promise.withResolvers<
+    Record<string, { ok: boolean; value?: unknown; code?: string; message?: string }>
+  >();
+  const { services, probe } = fixtureServices();
+  const app = new MicroAPI({
+    services,
+    onError: () => {},
+    fallback: async (request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/") {
+        return new Response(
+          '<!doctype html><body>running<script type="module" src="/client.js"></script>',
+          {
+            headers: { "content-type": "text/html" },
+          },
+        );
+      }
+      if (path === "/client.js") {
+        return new Response(bundle.stdout, { headers: { "content-type": "text/javascript" } });
+      }
+      if (path === "/results" && request.method === "POST") {
+        results.resolve(await request.json());
+        return new Response("thanks");
+      }
+      return new Response("not found", { status: 404 });
+    },
+  });
+  const server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  const profile = await mkdtemp(join(tmpdir(), "microapi-chromium-"));
+  const browser = startCommand([
+    CHROMIUM,
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+    `${server.url}/`,
+  ]);
+  try {
+    const got = await within(
+      results.promise,
+      60_000,
+      `the page's results (chromium: ${browser.stderr().slice(-500)})`,
+    );
+    for (const api of ["stream", "plain"]) {
+      assert.deepEqual(got[`ws ${api}: bidi conversation`], {
+        ok: true,
+        value: ["HELLO", "FROM", "CHROMIUM", "(ended)"],
+      });
+      assert.deepEqual(got[`ws ${api}: server stream`], {
+        ok: true,
+        value: ["user0", "user1", "user2", "user3"],
+      });
+      assert.deepEqual(got[`ws ${api}: client stream`], { ok: true, value: { count: 3, sum: 10 } });
+      assert.deepEqual(got[`ws ${api}: cancelled call`], { ok: true, value: "cancelled" });
+    }
+    assert.deepEqual(got["http: unary"], { ok: true, value: { username: "user1", age: 30 } });
+    assert.equal(got["http: error"]?.code, "not_found");
+    assert.deepEqual(got["http: server stream"], { ok: true, value: 2 });
+    assert.equal(got["http: bidi is refused with a pointer to ws"]?.code, "unimplemented");
+    assert.match(
+      String(got["http: bidi is refused with a pointer to ws"]?.message),
+      /transport: "ws"/,
+    );
+    // The cancelled call reached the server: its handler's finally ran.
+    await waitFor(() => probe.finalized.has("ticks"), "the cancelled handler's finally");
+  } finally {
+    browser.kill("SIGKILL");
+    await browser.exited;
+    await server.shutdown({ gracePeriodMs: 500 });
+    await rm(profile, { recursive: true, force: true });
+  }
+});
