@@ -13,7 +13,9 @@ const server = await new MicroAPI({ services: [users, analytics, chat] }).serve(
   port: 0,
   hostname: "127.0.0.1",
 });
+// Unary and streams over HTTP; the chat over a WebSocket (the transport browsers need for bidi).
 const connection = new Connection(server.url, { timeoutMs: 10_000 });
+const socket = new Connection(server.url, { transport: "ws", timeoutMs: 10_000 });
 const step = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
 
 try {
@@ -43,8 +45,8 @@ try {
   }
   console.log("  end() ->", JSON.stringify(await upload.end()));
 
-  step("4. Bidirectional streaming: chat.conversation");
-  const conversation = connection.bidiStream<{ user: string; text: string }, { text: string }>(
+  step("4. Bidirectional streaming over a WebSocket: chat.conversation");
+  const conversation = socket.bidiStream<{ user: string; text: string }, { text: string }>(
     "chat/conversation",
   );
   for (const text of ["hello there", "how are streams today", "bye"]) {
@@ -62,5 +64,6 @@ try {
   Deno.exitCode = 1;
 } finally {
   await connection.close();
+  await socket.close();
   await server.shutdown();
 }
