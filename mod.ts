@@ -42,6 +42,19 @@ export { Stream, StreamClosedError } from "./src/schema/stream.ts";
 export type { StreamOptions } from "./src/schema/stream.ts";
 export type { Context } from "./src/schema/context.ts";
 export { Pattern } from "./src/schema/pattern.ts";
+export {
+  buildIntrospection,
+  INTROSPECTION_FORMAT,
+  INTROSPECTION_PATH,
+  parseIntrospection,
+} from "./src/schema/introspection.ts";
+export type {
+  IntrospectionDocument,
+  IntrospectionOptions,
+  MethodDescription,
+  ServiceDescription,
+} from "./src/schema/introspection.ts";
+export type { JsonSchema } from "./src/schema/json_schema.ts";
 export type { Issue } from "./src/schema/validate.ts";
 
 export { Code, httpStatusByCode, isCode } from "./src/protocol/codes.ts";
@@ -52,7 +65,8 @@ export type { Limits } from "./src/protocol/limits.ts";
 export { DEFAULT_MAX_MESSAGE_BYTES } from "./src/protocol/limits.ts";
 export type { Route } from "./src/protocol/route.ts";
 
-export { MicroAPI } from "./src/server/app.ts";
+export { isMicroAPI, MicroAPI } from "./src/server/app.ts";
+export type { CorsOptions } from "./src/server/cors.ts";
 export type { MicroAPIOptions, ServeOptions, Server } from "./src/server/app.ts";
 
 export { Connection } from "./src/client/connection.ts";

@@ -1,12 +1,16 @@
 import type { Context } from "../schema/context.ts";
+import { buildIntrospection, type IntrospectionDocument } from "../schema/introspection.ts";
 import type { Service } from "../schema/service.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import { CloseCode, WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
+import { isProduction } from "./adapters/env.ts";
 import { listen } from "./adapters/listen.ts";
 import type { WebSocketEndpoint } from "./adapters/types.ts";
+import { handleBuiltIn } from "./built_in.ts";
 import type { CallContext } from "./context.ts";
+import { type CorsOptions, createCors } from "./cors.ts";
 import { errorResponse, handleHttp, type HttpEnv, pathOf } from "./http_handler.ts";
 import { Router } from "./router.ts";
 import { type WsEnv, WsSession } from "./ws_session.ts";
@@ -49,6 +53,25 @@ export interface MicroAPIOptions {
    * static files, a health check of your own. Default: a `404 not_found` error body.
    */
   fallback?: (request: Request) => Response | Promise<Response>;
+  /**
+   * Publish the introspection document (services, methods, message schemas; what
+   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`. Default: on,
+   * unless the environment says production: `MICROAPI_ENV=production`, or `NODE_ENV=production`
+   * when `MICROAPI_ENV` is unset.
+   */
+  introspection?: boolean;
+  /**
+   * Names for the schemas in the introspection document, by identity, such as the export names of
+   * the modules they come from. A schema's `.meta({ id })` takes precedence; unnamed method
+   * schemas are called `<Method>Request` and `<Method>Response`.
+   */
+  schemaNames?: ReadonlyMap<object, string>;
+  /**
+   * Lets web pages from other origins make HTTP calls (CORS): answers preflights and exposes the
+   * response headers. Default: no cross-origin access. (WebSockets have their own
+   * `websocket.allowedOrigins`.)
+   */
+  cors?: CorsOptions;
 }
 
 /** Where and how to serve. */
@@ -102,6 +125,8 @@ export interface Server {
  * ```
  */
 export class MicroAPI {
+  /** Marks apps structurally, so that two copies of the library recognise each other's. */
+  readonly "~microapi": "app" = "app";
   /**
    * Answers one HTTP request. Bound to the app, so it can be passed around as a function.
    *
@@ -116,15 +141,19 @@ export class MicroAPI {
   #draining = false;
   #sessions = new Set<WsSession>();
   #websocket: WebSocketEndpoint | undefined;
+  #options: Readonly<MicroAPIOptions>;
+  #introspection: IntrospectionDocument | undefined;
 
   /**
    * Creates the app.
    *
-   * @param options Services, limits, error reporting.
-   * @throws {TypeError} For duplicate services or something that is not a Service.
+   * @param options Services, limits, error reporting, WebSocket, introspection, CORS.
+   * @throws {TypeError} For duplicate services, something that is not a Service, or an invalid
+   * CORS origin.
    */
   constructor(options: MicroAPIOptions) {
     this.#router = new Router(options.services ?? []);
+    this.#options = Object.freeze({ ...options, services: this.#router.services });
     const basePath = (options.basePath ?? "").replace(/\/+$/, "");
     if (basePath !== "" && !basePath.startsWith("/")) {
       throw new TypeError(
@@ -133,6 +162,7 @@ export class MicroAPI {
     }
     const onError = options.onError ?? defaultOnError;
     const ws = options.websocket === false ? undefined : options.websocket ?? {};
+    const publish = options.introspection ?? !isProduction();
     this.#env = {
       router: this.#router,
       limits: resolveLimits(options.limits),
@@ -143,6 +173,10 @@ export class MicroAPI {
         maxCalls: positive("websocket.maxCalls", ws?.maxCalls ?? 100),
       },
       isDraining: () => this.#draining,
+      builtIn: (request, path) =>
+        handleBuiltIn(request, path, {
+          introspection: () => (publish ? this.describe() : undefined),
+        }),
       reportError: onError,
       track: (ctx) => {
         this.#calls.add(ctx);
@@ -152,8 +186,29 @@ export class MicroAPI {
         };
       },
     };
-    this.fetch = (request) => Promise.resolve(handleHttp(request, this.#env));
+    const cors = options.cors ? createCors(options.cors) : undefined;
+    this.fetch = cors
+      ? async (request) =>
+        cors.preflight(request) ?? cors.decorate(request, await handleHttp(request, this.#env))
+      : (request) => Promise.resolve(handleHttp(request, this.#env));
     if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
+  }
+
+  /** The options the app was made with (its services as a list); for tools that rebuild it. */
+  get options(): Readonly<MicroAPIOptions> {
+    return this.#options;
+  }
+
+  /**
+   * Describes the app: what `GET /_microapi/introspection` publishes, built on first use.
+   *
+   * @returns The introspection document.
+   */
+  describe(): IntrospectionDocument {
+    return this.#introspection ??= buildIntrospection(this.#router.services, {
+      schemaNames: this.#options.schemaNames,
+      basePath: this.#env.basePath,
+    });
   }
 
   /** The services, in the order given. */
@@ -286,6 +341,17 @@ export class MicroAPI {
     if (result) this.#idle = undefined;
     return result;
   }
+}
+
+/**
+ * Tells whether a value is a MicroAPI app, also one made by another copy of this library.
+ *
+ * @param value Anything, such as a module export.
+ * @returns `true` for apps.
+ */
+export function isMicroAPI(value: unknown): value is MicroAPI {
+  return typeof value === "object" && value !== null &&
+    (value as Record<string, unknown>)["~microapi"] === "app";
 }
 
 function positive(name: string, value: number): number {

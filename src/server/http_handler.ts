@@ -9,7 +9,7 @@ import {
 import type { Limits } from "../protocol/limits.ts";
 import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { routeLabel } from "../protocol/route.ts";
+import { BUILT_IN_PREFIX, routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
 import { parseTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
@@ -31,6 +31,8 @@ export interface HttpEnv extends PipelineEnv {
   isDraining(): boolean;
   /** Answers requests that are not calls; undefined for the default 404. */
   readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
+  /** Answers the built-in endpoints under `/_microapi/` it knows; undefined for other paths. */
+  builtIn(request: Request, path: string): Response | undefined;
 }
 
 /**
@@ -44,6 +46,10 @@ export interface HttpEnv extends PipelineEnv {
  */
 export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | Response {
   const path = pathOf(request.url, env.basePath);
+  if (path?.startsWith(BUILT_IN_PREFIX)) {
+    const response = env.builtIn(request, path);
+    if (response) return response;
+  }
   const entry = path === undefined ? undefined : env.router.lookup(path);
   if (request.method !== "POST") {
     if (path === WS_PATH) {
