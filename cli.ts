@@ -1,12 +1,10 @@
 /**
- * The `microapi` command line. The commands (serve, generate, build, info, init) arrive with the
- * code generator; until then this prints what exists.
+ * The `microapi` command line: `serve`, `generate`, `info`, `init` and `build`. Run it with
+ * `deno run -A cli.ts <command>` or `bun cli.ts <command>`, or compile it to one executable with
+ * `deno task compile`. See docs/cli.md.
  *
  * @module
  */
-if (import.meta.main) {
-  console.log(
-    "microapi: the CLI is not built yet.\n" +
-      "Serve services from code with `new MicroAPI({ services }).serve()`; see README.md.",
-  );
-}
+import { runCli } from "./src/cli/entry.ts";
+
+if (import.meta.main) await runCli();

@@ -1,0 +1,59 @@
+import { basename } from "node:path";
+import process from "node:process";
+import type { CliContext } from "./_context.ts";
+import { main } from "./main.ts";
+import { WATCH_CHILD_ENV } from "./serve.ts";
+
+/**
+ * Runs the CLI in this process: reads the arguments, wires output, signals and the environment,
+ * runs the command and exits with its code. `cli.ts`, the compiled binary and built servers all
+ * start here.
+ *
+ * @param embedded The service modules of a built server, if this is one.
+ * @returns Never returns normally: the process exits.
+ */
+export async function runCli(
+  embedded?: readonly { label: string; exports: Record<string, unknown>; namesOnly?: boolean }[],
+): Promise<void> {
+  let controller: AbortController | undefined;
+  const program = embedded ? basename(process.execPath) : "microapi";
+  const ctx: CliContext = {
+    program,
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+    cwd: process.cwd(),
+    env: (name) => process.env[name],
+    stopSignal() {
+      if (!controller) {
+        const stopping = new AbortController();
+        controller = stopping;
+        const stop = () => stopping.abort();
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+        if (process.env[WATCH_CHILD_ENV] === "1") {
+          // Run by `serve --watch`: stop when the watcher goes away (its end of stdin closes).
+          process.stdin.on("end", stop);
+          process.stdin.on("close", stop);
+          process.stdin.resume();
+        }
+      }
+      return controller.signal;
+    },
+    selfCommand: (args) => [...selfCommand(), ...args],
+    ...(embedded ? { embedded: { name: program, modules: embedded } } : {}),
+  };
+  const code = await main(process.argv.slice(2), ctx);
+  process.exit(code);
+}
+
+/** The command line that starts this program again. */
+function selfCommand(): string[] {
+  const deno = (globalThis as { Deno?: { execPath(): string; mainModule: string } }).Deno;
+  if (deno) return [deno.execPath(), "run", "-A", deno.mainModule];
+  const script = process.argv[1];
+  // A compiled executable runs its embedded entry (under /$bunfs/); it needs no script argument.
+  if (script === undefined || script.includes("$bunfs") || script === process.execPath) {
+    return [process.execPath];
+  }
+  return [process.execPath, script];
+}

@@ -1,0 +1,209 @@
+import { WS_PATH } from "../protocol/ws_frames.ts";
+import { INTROSPECTION_PATH } from "../schema/introspection.ts";
+import { MicroAPI, type MicroAPIOptions, type Server } from "../server/app.ts";
+import type { CommandSpec, ParsedArgs } from "./_args.ts";
+import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
+import { collectServices, type LoadedServices, loadServices } from "./_load.ts";
+import { formatTable } from "./_table.ts";
+import { PATTERN_LABELS } from "./info.ts";
+import { watchAndServe } from "./watch.ts";
+
+/** `microapi serve`. */
+export const serveCommand: CommandSpec = {
+  name: "serve",
+  summary: "Serve service modules over HTTP and WebSocket (--watch restarts on changes)",
+  usage: "<files|dirs...> [options]",
+  description:
+    "Loads the modules (a module may export Services or a MicroAPI app; a directory means\n" +
+    "every module in it, tests excluded), prints a table of the methods and their routes,\n" +
+    "and serves them until interrupted (Ctrl-C).",
+  options: [
+    {
+      name: "port",
+      short: "p",
+      type: "string",
+      value: "<n>",
+      description: "The port (default: $PORT, else 8080; 0 picks a free one)",
+    },
+    {
+      name: "host",
+      type: "string",
+      value: "<name>",
+      description: "The interface to bind (default: 127.0.0.1; 0.0.0.0 for every one)",
+    },
+    {
+      name: "cors",
+      type: "list",
+      value: "<origins>",
+      description: "Let web pages from these origins call (comma-separated, or *)",
+    },
+    {
+      name: "introspection",
+      type: "boolean",
+      negatable: true,
+      description: `Publish ${INTROSPECTION_PATH} (default: on unless MICROAPI_ENV or ` +
+        "NODE_ENV is production)",
+    },
+    {
+      name: "watch",
+      short: "w",
+      type: "boolean",
+      description: "Restart the server when a file in the served directories changes",
+    },
+  ],
+  positionals: { min: 1, max: Infinity },
+  examples: [
+    "microapi serve services/ --watch",
+    "microapi serve main.ts --port 3000 --cors http://localhost:5173",
+  ],
+};
+
+/** Set in the environment of the server process `serve --watch` runs and restarts. */
+export const WATCH_CHILD_ENV = "MICROAPI_WATCH_CHILD";
+
+/** The resolved options of `serve`. */
+export interface ServeSettings {
+  /** The port. */
+  readonly port: number;
+  /** The interface. */
+  readonly host: string;
+  /** CORS origins, if given. */
+  readonly cors: readonly string[] | undefined;
+  /** Whether to publish introspection, if given. */
+  readonly introspection: boolean | undefined;
+}
+
+/**
+ * Reads and checks the options of `serve`.
+ *
+ * @param args The parsed arguments.
+ * @param ctx The CLI context.
+ * @returns The settings.
+ * @throws {UsageError} For a port that is not a number from 0 to 65535.
+ */
+export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings {
+  const portText = (args.options.port as string | undefined) ?? ctx.env("PORT") ?? "8080";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new UsageError(
+      `Invalid port ${JSON.stringify(portText)}: expected a number from 0 to 65535`,
+    );
+  }
+  const introspection = args.options.introspection as boolean | undefined;
+  return {
+    port,
+    host: (args.options.host as string | undefined) ?? "127.0.0.1",
+    cors: args.options.cors as string[] | undefined,
+    introspection,
+  };
+}
+
+/**
+ * Runs `microapi serve`.
+ *
+ * @param args The parsed arguments.
+ * @param ctx The CLI context.
+ * @returns The exit code, once the server has stopped.
+ */
+export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  const settings = serveSettings(args, ctx);
+  if (args.options.watch) {
+    if (ctx.embedded) {
+      throw new UsageError("--watch needs service files; this program embeds its services");
+    }
+    return await watchAndServe(args.positionals, settings, ctx);
+  }
+  const loaded = ctx.embedded
+    ? collectServices(
+      ctx.embedded.modules.map((m) => ({ ...m, explicit: false })),
+      ctx.embedded.name,
+    )
+    : await loadServices(args.positionals, ctx);
+  const watchChild = ctx.env(WATCH_CHILD_ENV) === "1";
+  const { app, introspection } = createApp(loaded, settings, ctx);
+  let server: Server;
+  try {
+    server = await app.serve({
+      port: settings.port,
+      hostname: settings.host,
+      gracePeriodMs: watchChild ? 500 : 10_000,
+    });
+  } catch (error) {
+    throw new CliError(firstLine(error));
+  }
+  ctx.out(startupTable(loaded, app, server.url, introspection, settings.cors));
+  await new Promise<void>((resolve) => {
+    const stop = ctx.stopSignal();
+    if (stop.aborted) resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  ctx.err("Shutting down");
+  await server.shutdown();
+  return 0;
+}
+
+/** The app for the loaded services: an exported app's options, overridden by the command line. */
+function createApp(
+  loaded: LoadedServices,
+  settings: ServeSettings,
+  ctx: CliContext,
+): { app: MicroAPI; introspection: boolean } {
+  const base: Partial<MicroAPIOptions> = loaded.app?.options ?? {};
+  const names = new Map<object, string>(loaded.schemaNames);
+  for (const [schema, name] of base.schemaNames ?? []) names.set(schema, name);
+  const production = /^production$/i.test(
+    (ctx.env("MICROAPI_ENV") ?? ctx.env("NODE_ENV") ?? "").trim(),
+  );
+  const introspection = settings.introspection ?? base.introspection ?? !production;
+  const cors = settings.cors === undefined
+    ? base.cors
+    : { origins: settings.cors.includes("*") ? "*" as const : settings.cors };
+  try {
+    const app = new MicroAPI({
+      ...base,
+      services: loaded.services,
+      schemaNames: names,
+      introspection,
+      ...(cors ? { cors } : {}),
+    });
+    return { app, introspection };
+  } catch (error) {
+    throw (settings.cors && /CORS/.test(String(error)))
+      ? new UsageError(firstLine(error))
+      : new CliError(firstLine(error));
+  }
+}
+
+function startupTable(
+  loaded: LoadedServices,
+  app: MicroAPI,
+  url: string,
+  introspection: boolean,
+  cors: readonly string[] | undefined,
+): string {
+  const basePath = (app.options.basePath ?? "").replace(/\/+$/, "");
+  const rows = app.services.flatMap((service) =>
+    service.methods.map((method) => [
+      service.version === undefined ? service.name : `${service.name} v${service.version}`,
+      method.name + (method.deprecated || service.deprecated ? " (deprecated)" : ""),
+      PATTERN_LABELS[method.pattern]!,
+      `POST ${basePath}${
+        service.version === undefined ? "" : `/v${service.version}`
+      }/${service.name}/${method.name}`,
+    ])
+  );
+  const count = app.services.length;
+  const lines = [
+    `${count} service${count === 1 ? "" : "s"} from ${loaded.modules.join(", ")}`,
+    "",
+    formatTable(["service", "method", "pattern", "route"], rows),
+    "",
+  ];
+  if (app.options.websocket !== false) {
+    lines.push(`WebSocket: ${url.replace(/^http/, "ws")}${basePath}${WS_PATH}`);
+  }
+  if (introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
+  if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
+  lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
+  return lines.join("\n");
+}

@@ -1,0 +1,64 @@
+/**
+ * Line layout for generated code. `deno fmt` keeps a construct on one line when it fits and
+ * breaks it one item per line when it does not; it also leaves a broken construct broken. So
+ * writing exactly these two forms, and breaking at the narrowest width anyone formats with (80),
+ * gives files that `deno fmt --check` accepts at 80 and at any wider setting.
+ */
+
+/** Generated lines are kept within this width, `deno fmt`'s default. */
+export const LINE_WIDTH = 80;
+
+/**
+ * The widest setting generated code is checked against (this repository formats at 100). Import
+ * declarations need care between the two: see `importLine`.
+ */
+export const WIDE_LINE_WIDTH = 100;
+
+/**
+ * `head` items `close`: on one line when it fits, else one item per line (trailing commas for
+ * parameter and argument lists, none for type arguments, as `deno fmt` writes them).
+ *
+ * @param head What comes before the first item, with its opening bracket: `  foo(`.
+ * @param items The items.
+ * @param close The closing bracket and what follows it: `);`.
+ * @param indent The indentation of the line `head` starts.
+ * @param trailingComma Whether broken items end with a comma. Default true.
+ * @returns The text, without a final newline.
+ */
+export function list(
+  head: string,
+  items: readonly string[],
+  close: string,
+  indent = "",
+  trailingComma = true,
+): string {
+  const single = `${head}${items.join(", ")}${close}`;
+  if (single.length <= LINE_WIDTH) return single;
+  const comma = trailingComma ? "," : "";
+  const body = items.map((item, i) => `${indent}  ${item}${i < items.length - 1 ? "," : comma}`);
+  return `${head}\n${body.join("\n")}\n${indent}${close}`;
+}
+
+/**
+ * `head A | B | C tail`: on one line when it fits, else one member per line with a leading
+ * operator (`| A`), the way `deno fmt` breaks a long union or intersection.
+ *
+ * @param head What comes before the type: `export type X =` or `  name:`.
+ * @param members The members.
+ * @param operator `|` or `&`.
+ * @param indent The indentation of the line `head` starts.
+ * @param tail What follows the type: `;`.
+ * @returns The text, without a final newline.
+ */
+export function operands(
+  head: string,
+  members: readonly string[],
+  operator: "|" | "&",
+  indent: string,
+  tail: string,
+): string {
+  const single = `${head} ${members.join(` ${operator} `)}${tail}`;
+  if (single.length <= LINE_WIDTH || members.length === 1) return single;
+  const lines = members.map((member) => `${indent}  ${operator} ${member}`);
+  return `${head}\n${lines.join("\n")}${tail}`;
+}

@@ -1,0 +1,397 @@
+/**
+ * The CLI in-process (`main()` with captured output): help, version, exit codes, one-line errors,
+ * module loading, info, generate, and serve. The process-level behaviours (signals, --watch, init,
+ * the compiled binary) are in the other files of this folder.
+ */
+import assert from "node:assert/strict";
+import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { test, waitFor } from "../_harness.ts";
+import { cli, closedPort, type Outcome, root, run, runMain, tempDir } from "../_cli.ts";
+import { Connection, MicroAPI, Service } from "../../mod.ts";
+
+const COMMANDS = ["serve", "generate", "info", "init", "build"];
+
+/** The one error line of a failed command; fails if there is not exactly one, or a stack trace. */
+function errorLine(outcome: Outcome): string {
+  const lines = outcome.stderr.trim().split("\n");
+  const errors = lines.filter((line) => line.startsWith("error: "));
+  assert.equal(errors.length, 1, `expected one error line, got:\n${outcome.stderr}`);
+  assert.ok(!/^\s+at /m.test(outcome.stderr), `a stack trace leaked:\n${outcome.stderr}`);
+  return errors[0]!;
+}
+
+const SERVICE = `import { Service, z } from "@microapi/core";
+
+export const Greeting = z.object({ text: z.string() });
+export const hello = new Service("hello")
+  .method("greet", { input: z.object({ name: z.string() }), output: Greeting }, ({ name }) => ({
+    text: \`Hello, \${name}\`,
+  }));
+`;
+
+async function project(files: Record<string, string>) {
+  const dir = await tempDir();
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(`${dir.path}/${name}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    await writeFile(`${dir.path}/${name}`, text);
+  }
+  return dir;
+}
+
+test("cli: --help lists every command, and every command has --help", async () => {
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const command of COMMANDS) assert.match(help.stdout, new RegExp(`^ {2}${command} `, "m"));
+  assert.match(help.stdout, /Exit codes: 0 success, 1 failure, 2 usage error/);
+  for (const command of COMMANDS) {
+    for (const args of [[command, "--help"], [command, "-h"], ["help", command]]) {
+      const outcome = await cli(args);
+      assert.equal(outcome.code, 0, args.join(" "));
+      assert.match(outcome.stdout, new RegExp(`^Usage: microapi ${command} `), args.join(" "));
+      assert.match(outcome.stdout, /^Options:$/m);
+    }
+  }
+});
+
+test("cli: --version prints the version from deno.json and the runtime", async () => {
+  const config = JSON.parse(await readFile(`${root}deno.json`, "utf8"));
+  for (const flag of ["--version", "-V"]) {
+    const outcome = await cli([flag]);
+    assert.equal(outcome.code, 0);
+    assert.match(
+      outcome.stdout,
+      new RegExp(`^microapi ${config.version.replaceAll(".", "\\.")} \\((deno|bun) \\d`),
+    );
+  }
+});
+
+test("cli: usage errors exit with 2 and one line", async () => {
+  const none = await cli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^Usage: microapi <command>/m);
+  const cases: [string[], RegExp][] = [
+    [["frobnicate"], /^error: Unknown command "frobnicate" \(see microapi --help\)$/],
+    [["serve", "x.ts", "--prot", "1"], /^error: Unknown option --prot for microapi serve/],
+    [["generate", "x.ts", "--out"], /^error: Option --out needs a value <dir>/],
+    [["serve", "x.ts", "--port", "http"], /^error: Invalid port "http": expected a number/],
+    [["serve", "x.ts", "--port", "70000"], /^error: Invalid port "70000"/],
+    [["generate"], /^error: microapi generate needs <files\|dirs\.\.\.\|url>/],
+    [["init", "a", "b"], /^error: Unexpected argument "b" for microapi init/],
+    [["info", "--json=yes", "x.ts"], /^error: Option --json takes no value/],
+    [["build", "x.ts"], /^error: microapi build needs --output <path>/],
+    [
+      ["info", "http://127.0.0.1:1", "x.ts"],
+      /^error: Give either one server URL or service files and directories, not both$/,
+    ],
+  ];
+  for (const [args, pattern] of cases) {
+    const outcome = await cli(args);
+    assert.equal(outcome.code, 2, `${args.join(" ")}: ${outcome.stderr}`);
+    assert.match(errorLine(outcome), pattern, args.join(" "));
+  }
+});
+
+test("cli: a missing file is one line naming it, exit 1, for every command that loads files", async () => {
+  for (const command of [["serve"], ["info"], ["generate"], ["build", "-o", "/tmp/x"]]) {
+    const outcome = await cli([command[0]!, "services/missing.ts", ...command.slice(1)]);
+    if (command[0] === "build" && !("Bun" in globalThis)) {
+      // build needs Bun and says so before looking at files.
+      assert.match(errorLine(outcome), /^error: microapi build compiles with Bun/);
+      continue;
+    }
+    assert.equal(outcome.code, 1, command[0]);
+    assert.equal(
+      errorLine(outcome),
+      "error: Cannot find services/missing.ts: no such file or directory",
+    );
+  }
+});
+
+test("cli: a file without services, a directory without services, a module that throws", async () => {
+  await using dir = await project({
+    "helpers.ts": "export const answer = 42;\n",
+    "empty/readme.ts": "export const nothing = null;\n",
+    "bad.ts": 'throw new Error("boom\\nsecond line");\n',
+    "svc.ts": SERVICE,
+  });
+  const cwd = dir.path;
+  const noServices = await cli(["info", "helpers.ts"], { cwd });
+  assert.equal(noServices.code, 1);
+  assert.equal(
+    errorLine(noServices),
+    "error: helpers.ts exports no services (expected a Service or a MicroAPI app among its exports)",
+  );
+  const emptyDir = await cli(["generate", "empty", "--out", "lib"], { cwd });
+  assert.equal(emptyDir.code, 1);
+  assert.match(errorLine(emptyDir), /^error: No services found in empty \(1 module loaded;/);
+  const throwing = await cli(["serve", "bad.ts", "svc.ts"], { cwd });
+  assert.equal(throwing.code, 1);
+  assert.equal(errorLine(throwing), "error: Cannot load bad.ts: boom");
+});
+
+test("cli: an unreachable URL, or a server without introspection, is one line naming it", async () => {
+  const port = await closedPort();
+  const refused = await cli(["info", `http://127.0.0.1:${port}`]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    errorLine(refused),
+    `error: Cannot reach http://127.0.0.1:${port}: connection refused`,
+  );
+
+  const hello = new Service("hello").method("hi", {}, () => {});
+  for (const app of [new MicroAPI({ services: [hello], introspection: false }), undefined]) {
+    const handler = app?.fetch ?? (() => new Response("not here", { status: 404 }));
+    await using server = await serveFetch(handler);
+    const outcome = await cli(["generate", server.url, "--out", "/tmp/never-written"]);
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      errorLine(outcome),
+      `error: ${server.url} does not publish an introspection document (HTTP 404 for ` +
+        `${server.url}/_microapi/introspection): is it a microapi server with introspection on?`,
+    );
+  }
+});
+
+/** Serves a fetch handler on a free port with MicroAPI's own adapter (any runtime). */
+async function serveFetch(
+  handler: (request: Request) => Response | Promise<Response>,
+): Promise<{ url: string; [Symbol.asyncDispose](): Promise<void> }> {
+  const app = new MicroAPI({ services: [], fallback: handler, introspection: false });
+  const server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  return { url: server.url, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+test("cli: serve on a port in use is one line naming the address, exit 1", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+  const address = blocker.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  try {
+    const outcome = await cli(["serve", "svc.ts", "--port", String(port)], { cwd: dir.path });
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      errorLine(outcome),
+      `error: Cannot listen on 127.0.0.1:${port}: the address is already in use`,
+    );
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+});
+
+test("cli: info prints one row per method, --json the introspection document", async () => {
+  const outcome = await cli(["info", "examples/serve.ts"]);
+  assert.equal(outcome.code, 0, outcome.stderr);
+  const lines = outcome.stdout.trim().split("\n");
+  assert.equal(lines[0], "3 services, 4 methods (examples/serve.ts)");
+  assert.match(lines[2]!, /^ {2}service +method +pattern +route +input +output$/);
+  assert.match(
+    outcome.stdout,
+    /^ {2}users +get_user +unary +POST \/users\/get_user +GetUserRequest +User$/m,
+  );
+  assert.match(
+    outcome.stdout,
+    /^ {2}chat +conversation +bidi streaming +POST \/chat\/conversation +stream<ChatMessage> +stream<ChatReply>$/m,
+  );
+  const json = await cli(["info", "examples/serve.ts", "--json"]);
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.microapi, 1);
+  // Schema names come from the modules examples/serve.ts imports.
+  assert.deepEqual(Object.keys(doc.$defs).sort(), [
+    "AggregateResult",
+    "ChatMessage",
+    "ChatReply",
+    "DataPoint",
+    "GetUserRequest",
+    "ListUsersRequest",
+    "User",
+  ]);
+});
+
+test("cli: generate writes the client, rewrites only what changed, and --check reports staleness", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const cwd = dir.path;
+  const first = await cli(["generate", "svc.ts", "--out", "lib"], { cwd });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stdout,
+    /^Wrote lib\/: types\.ts, hello\.ts, mod\.ts \(1 service, 1 method, 2 message types; 3 changed\)$/m,
+  );
+  assert.match(await readFile(`${cwd}/lib/hello.ts`, "utf8"), /export async function greet\(/);
+  const again = await cli(["generate", "svc.ts", "--out", "lib"], { cwd });
+  assert.match(again.stdout, /; 0 changed\)$/m);
+  assert.equal((await cli(["generate", "svc.ts", "--out", "lib", "--check"], { cwd })).code, 0);
+
+  await writeFile(
+    `${cwd}/lib/hello.ts`,
+    "// Code generated by microapi. DO NOT EDIT.\n// edited\n",
+  );
+  await writeFile(`${cwd}/lib/old.ts`, "// Code generated by microapi. DO NOT EDIT.\n");
+  const stale = await cli(["generate", "svc.ts", "--out", "lib", "--check"], { cwd });
+  assert.equal(stale.code, 1);
+  assert.equal(
+    errorLine(stale),
+    "error: lib/ is out of date: hello.ts differs, old.ts is stale",
+  );
+  const fixed = await cli(["generate", "svc.ts", "--out", "lib"], { cwd });
+  assert.match(fixed.stdout, /; 1 changed, 1 removed\)$/m);
+  await assert.rejects(readFile(`${cwd}/lib/old.ts`));
+
+  await writeFile(`${cwd}/lib/types.ts`, "export const mine = 1;\n");
+  const refused = await cli(["generate", "svc.ts", "--out", "lib"], { cwd });
+  assert.equal(refused.code, 1);
+  assert.equal(
+    errorLine(refused),
+    "error: Refusing to overwrite lib/types.ts: it was not generated by microapi",
+  );
+});
+
+test("cli: serve prints the startup table and serves until stopped; generate from its URL", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const cwd = dir.path;
+  const serving = runMain(
+    ["serve", "svc.ts", "--port", "0", "--cors", "http://localhost:5173"],
+    { cwd },
+  );
+  await waitFor(() => /Listening on/.test(serving.stdout()) || serving.stderr() !== "", "serve");
+  const out = serving.stdout();
+  const url = /Listening on (\S+)/.exec(out)?.[1];
+  assert.ok(url, `${out}\n${serving.stderr()}`);
+  assert.match(out, /^1 service from svc\.ts$/m);
+  assert.match(out, /^ {2}hello +greet +unary +POST \/hello\/greet$/m);
+  assert.match(out, new RegExp(`^Introspection: ${url}/_microapi/introspection$`, "m"));
+  assert.match(out, new RegExp(`^WebSocket: ${url.replace("http", "ws")}/_microapi/ws$`, "m"));
+  assert.match(out, /^CORS origins: http:\/\/localhost:5173$/m);
+
+  await using connection = new Connection(url);
+  assert.deepEqual(await connection.unary("hello/greet", { name: "cli" }), { text: "Hello, cli" });
+  const preflight = await fetch(`${url}/hello/greet`, {
+    method: "OPTIONS",
+    headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
+  });
+  await preflight.body?.cancel();
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "http://localhost:5173");
+
+  // The same client from the running server as from the source file.
+  const fromUrl = await cli(["generate", url, "--out", "from_url"], { cwd });
+  assert.equal(fromUrl.code, 0, fromUrl.stderr);
+  const fromFile = await cli(["generate", "svc.ts", "--out", "from_file"], { cwd });
+  for (const file of ["types.ts", "hello.ts", "mod.ts"]) {
+    assert.equal(
+      await readFile(`${cwd}/from_url/${file}`, "utf8"),
+      await readFile(`${cwd}/from_file/${file}`, "utf8"),
+      file,
+    );
+  }
+  assert.equal(fromFile.code, 0);
+
+  serving.stop();
+  assert.equal((await serving.done).code, 0);
+  assert.match(serving.stderr(), /Shutting down/);
+});
+
+test("cli: serve --no-introspection does not publish the document", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const serving = runMain(["serve", "svc.ts", "--port", "0", "--no-introspection"], {
+    cwd: dir.path,
+  });
+  await waitFor(() => /Listening on/.test(serving.stdout()), "serve");
+  const url = /Listening on (\S+)/.exec(serving.stdout())![1]!;
+  assert.doesNotMatch(serving.stdout(), /Introspection:/);
+  const response = await fetch(`${url}/_microapi/introspection`);
+  await response.body?.cancel();
+  assert.equal(response.status, 404);
+  serving.stop();
+  assert.equal((await serving.done).code, 0);
+});
+
+test("cli: a module exporting an app is served with the app's options", async () => {
+  await using dir = await project({
+    "services/greeter.ts": SERVICE,
+    "main.ts": `import { MicroAPI } from "@microapi/core";
+import { hello } from "./services/greeter.ts";
+export const app = new MicroAPI({ services: [hello], basePath: "/rpc" });
+`,
+  });
+  const cwd = dir.path;
+  const serving = runMain(["serve", "main.ts", "--port", "0"], { cwd });
+  await waitFor(() => /Listening on/.test(serving.stdout()), "serve");
+  assert.match(serving.stdout(), /^ {2}hello +greet +unary +POST \/rpc\/hello\/greet$/m);
+  const url = /Listening on (\S+)/.exec(serving.stdout())![1]!;
+  assert.match(url, /\/rpc$/);
+  await using connection = new Connection(url);
+  assert.deepEqual(await connection.unary("hello/greet", { name: "app" }), { text: "Hello, app" });
+  serving.stop();
+  await serving.done;
+
+  // Names of schemas come from the modules main.ts imports.
+  const info = await cli(["info", "main.ts"], { cwd });
+  assert.match(info.stdout, /POST \/rpc\/hello\/greet +GreetRequest +Greeting$/m);
+});
+
+test("cli: two apps, or two services with one name, are errors naming both modules", async () => {
+  const app = (name: string) =>
+    `import { MicroAPI } from "@microapi/core";\nimport { hello } from "./svc.ts";\n` +
+    `export const ${name} = new MicroAPI({ services: [hello] });\n`;
+  await using dir = await project({
+    "svc.ts": SERVICE,
+    "svc2.ts": SERVICE.replaceAll("Greeting", "Greeting2"),
+    "a.ts": app("first"),
+    "b.ts": app("second"),
+  });
+  const apps = await cli(["info", "a.ts", "b.ts"], { cwd: dir.path });
+  assert.equal(apps.code, 1);
+  assert.equal(
+    errorLine(apps),
+    "error: Found two apps, a.ts (export first) and b.ts (export second): load one at a time",
+  );
+  const twice = await cli(["info", "svc.ts", "svc2.ts"], { cwd: dir.path });
+  assert.equal(twice.code, 1);
+  assert.equal(errorLine(twice), "error: Two services are named hello: in svc.ts and svc2.ts");
+});
+
+test("cli: services made with another copy of the library are recognised by their brand", async () => {
+  await using dir = await tempDir();
+  // A second copy of the library, as a service module bundled with its own would have.
+  await cp(`${root}mod.ts`, `${dir.path}/copy/mod.ts`);
+  await cp(`${root}src`, `${dir.path}/copy/src`, { recursive: true });
+  await cp(`${root}deno.json`, `${dir.path}/copy/deno.json`);
+  await writeFile(`${dir.path}/svc.ts`, SERVICE.replace('"@microapi/core"', '"./copy/mod.ts"'));
+  const outcome = await cli(["info", "svc.ts"], { cwd: dir.path });
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stdout, /hello +greet +unary/);
+  // And such a service is served by this copy's app.
+  const { hello } = await import(`${dir.path}/svc.ts`) as { hello: Service };
+  assert.ok(!(hello instanceof Service), "the module really uses another copy");
+  const app = new MicroAPI({ services: [hello] });
+  const response = await app.fetch(
+    new Request("http://x/hello/greet", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"name":"copy"}',
+    }),
+  );
+  assert.deepEqual(await response.json(), { text: "Hello, copy" });
+});
+
+test("cli: build compiles a server from source on Bun (on Deno it says it needs Bun)", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const outcome = await cli(["build", "svc.ts", "-o", "server"], { cwd: dir.path });
+  if (!("Bun" in globalThis)) {
+    assert.equal(outcome.code, 1);
+    assert.equal(
+      errorLine(outcome),
+      "error: microapi build compiles with Bun: run it with the microapi binary or `bun cli.ts build`",
+    );
+    return;
+  }
+  assert.equal(outcome.code, 0, outcome.stderr);
+  assert.match(outcome.stderr, /^Loading svc\.ts\nBundling the runtime\nCompiling server$/m);
+  const info = await run([`${dir.path}/server`, "info"], { cwd: dir.path });
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(
+    info.stdout,
+    /^ {2}hello +greet +unary +POST \/hello\/greet +GreetRequest +Greeting$/m,
+  );
+});
