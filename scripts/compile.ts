@@ -1,0 +1,80 @@
+/**
+ * Compiles the microapi CLI into one executable with `bun build --compile`, which works offline
+ * (`deno compile` downloads its runtime at compile time; see docs/cli.md).
+ *
+ * The executable also carries two prebuilt bundles for `microapi build`: kit.js (the library and
+ * the CLI) and zod.js. A server built with it links its service modules against those, so it needs
+ * nothing installed either.
+ *
+ * Usage: deno task compile [--out dist/microapi]
+ */
+
+const root = new URL("..", import.meta.url).pathname;
+const outIndex = Deno.args.indexOf("--out");
+const out = outIndex === -1 ? `${root}dist/microapi` : Deno.args[outIndex + 1]!;
+
+async function bunPath(): Promise<string> {
+  const local = `${root}.tools/node_modules/.bin/bun`;
+  try {
+    await Deno.stat(local);
+    return local;
+  } catch {
+    return "bun";
+  }
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  const result = await new Deno.Command(command, {
+    args,
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!result.success) {
+    console.error(`error: ${command} ${args.join(" ")} failed (exit code ${result.code})`);
+    Deno.exit(1);
+  }
+}
+
+const bun = await bunPath();
+// Inside the repository, so that the bundler finds zod in node_modules.
+const dir = await Deno.makeTempDir({ dir: `${root}dist`.replace(/\/$/, ""), prefix: ".compile-" })
+  .catch(async () => {
+    await Deno.mkdir(`${root}dist`, { recursive: true });
+    return await Deno.makeTempDir({ dir: `${root}dist`, prefix: ".compile-" });
+  });
+try {
+  await run(bun, ["install", "--frozen-lockfile", "--silent"]);
+  console.error("Bundling the runtime for microapi build");
+  await run(bun, [
+    "build",
+    `${root}src/cli/kit.ts`,
+    "--target",
+    "bun",
+    "--external",
+    "zod",
+    "--outfile",
+    `${dir}/kit.js`,
+  ]);
+  await Deno.writeTextFile(
+    `${dir}/zod_entry.ts`,
+    'export * from "zod";\nexport { default } from "zod";\n',
+  );
+  await run(bun, ["build", `${dir}/zod_entry.ts`, "--target", "bun", "--outfile", `${dir}/zod.js`]);
+  await Deno.writeTextFile(
+    `${dir}/entry.ts`,
+    [
+      'import kit from "./kit.js" with { type: "file" };',
+      'import zod from "./zod.js" with { type: "file" };',
+      `import { setBuildAssets } from ${JSON.stringify(`${root}src/cli/build.ts`)};`,
+      `import { runCli } from ${JSON.stringify(`${root}src/cli/entry.ts`)};`,
+      "setBuildAssets({ kit, zod });",
+      "await runCli();",
+      "",
+    ].join("\n"),
+  );
+  console.error(`Compiling ${out}`);
+  await run(bun, ["build", "--compile", `${dir}/entry.ts`, "--outfile", out]);
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}

@@ -1,0 +1,175 @@
+/**
+ * The compiled CLI: `deno task compile` (bun build --compile) builds it once for this file; the
+ * tests run it on service files in a temporary directory with nothing installed (no
+ * node_modules, no deno.json): the modules import `@microapi/core` and `zod` by name, and the
+ * binary provides both. `microapi build` is tested through the binary too: the server it makes
+ * must run, describe itself and generate its client after its sources are gone.
+ */
+import assert from "node:assert/strict";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+import { test } from "../_harness.ts";
+import { denoBinary, modUrl, type Outcome, root, run, start, tempDir } from "../_cli.ts";
+import { Connection } from "../../mod.ts";
+
+const BINARY = `${root}dist/.test/microapi`;
+let compiled: Promise<string> | undefined;
+
+/** Compiles the CLI (once per test file). */
+function binary(): Promise<string> {
+  compiled ??= (async () => {
+    await mkdir(`${root}dist/.test`, { recursive: true });
+    const outcome = await run(
+      [denoBinary(), "run", "-A", `${root}scripts/compile.ts`, "--out", BINARY],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(outcome.code, 0, `deno task compile failed:\n${outcome.stderr}`);
+    return BINARY;
+  })();
+  return compiled;
+}
+
+const SERVICE = `import { Service, streaming } from "@microapi/core";
+import { z } from "zod";
+
+/** A greeting. */
+export const Greeting = z.object({ text: z.string() });
+export const Tick = z.object({ n: z.number().int() });
+
+export const hello = new Service("hello", { description: "Greets" })
+  .method("greet", { input: z.object({ name: z.string() }), output: Greeting }, ({ name }) => ({
+    text: \`Hello, \${name}\`,
+  }))
+  .method("count", { input: z.object({ to: z.number().int() }), output: streaming(Tick) },
+    async function* ({ to }) {
+      for (let n = 1; n <= to; n++) yield { n };
+    });
+`;
+
+type HelloClient = {
+  hello: {
+    greet(input: { name: string }, options: { connection: Connection }): Promise<{ text: string }>;
+    count(input: { to: number }, options: { connection: Connection }): AsyncIterable<{ n: number }>;
+  };
+};
+
+async function callThrough(lib: string, url: string): Promise<void> {
+  const client = await import(pathToFileURL(`${lib}/mod.ts`).href) as HelloClient;
+  await using connection = new Connection(url);
+  assert.deepEqual(await client.hello.greet({ name: "binary" }, { connection }), {
+    text: "Hello, binary",
+  });
+  const ticks = [];
+  for await (const tick of client.hello.count({ to: 3 }, { connection })) ticks.push(tick.n);
+  assert.deepEqual(ticks, [1, 2, 3]);
+}
+
+async function sameFiles(a: string, b: string): Promise<void> {
+  const names = (await readdir(a)).sort();
+  assert.deepEqual(names, (await readdir(b)).sort());
+  for (const name of names) {
+    assert.equal(await readFile(`${a}/${name}`, "utf8"), await readFile(`${b}/${name}`, "utf8"));
+  }
+}
+
+function ok(outcome: Outcome, what: string): void {
+  assert.equal(outcome.code, 0, `${what}:\n${outcome.stdout}\n${outcome.stderr}`);
+}
+
+test("compiled binary: --version, --help, and exit codes 2 and 1 with one-line errors", async () => {
+  const microapi = await binary();
+  const version = await run([microapi, "--version"]);
+  ok(version, "--version");
+  assert.match(version.stdout, /^microapi \d+\.\d+\.\d+ \(bun \d/);
+  const help = await run([microapi, "serve", "--help"]);
+  ok(help, "serve --help");
+  assert.match(help.stdout, /^Usage: microapi serve <files\|dirs\.\.\.> \[options\]/);
+  const usage = await run([microapi, "serve", "x.ts", "--bogus"]);
+  assert.equal(usage.code, 2);
+  assert.equal(
+    usage.stderr.trim(),
+    "error: Unknown option --bogus for microapi serve (see microapi serve --help)",
+  );
+  const missing = await run([microapi, "generate", "missing.ts"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: Cannot find missing\.ts: no such file or directory$/m);
+});
+
+test("compiled binary: serves a file that imports the library by name with nothing installed; generates from the file and from the URL", async () => {
+  const microapi = await binary();
+  await using dir = await tempDir();
+  await writeFile(`${dir.path}/hello.ts`, SERVICE);
+  const info = await run([microapi, "info", "hello.ts"], { cwd: dir.path });
+  ok(info, "info");
+  assert.match(
+    info.stdout,
+    /^ {2}hello +count +server streaming +POST \/hello\/count +CountRequest +stream<Tick>$/m,
+  );
+
+  const server = start([microapi, "serve", "hello.ts", "--port", "0"], { cwd: dir.path });
+  try {
+    const url = (await server.waitFor(/Listening on (\S+)/))[1]!;
+    assert.match(server.stdout(), /^ {2}hello +greet +unary +POST \/hello\/greet$/m);
+    const fromFile = await run(
+      [microapi, "generate", "hello.ts", "--out", "from_file", "--import", modUrl],
+      { cwd: dir.path },
+    );
+    ok(fromFile, "generate from the file");
+    const fromUrl = await run(
+      [microapi, "generate", url, "--out", "from_url", "--import", modUrl],
+      { cwd: dir.path },
+    );
+    ok(fromUrl, "generate from the URL");
+    await sameFiles(`${dir.path}/from_file`, `${dir.path}/from_url`);
+    await callThrough(`${dir.path}/from_url`, url);
+  } finally {
+    server.kill("SIGTERM");
+  }
+  assert.equal(await server.exited, 0, server.stderr());
+});
+
+test("compiled binary: build makes a self-contained server that serves, describes and generates", async () => {
+  const microapi = await binary();
+  await using dir = await tempDir();
+  await writeFile(`${dir.path}/hello.ts`, SERVICE);
+  const reference = await run(
+    [microapi, "generate", "hello.ts", "--out", "reference", "--import", modUrl],
+    { cwd: dir.path },
+  );
+  ok(reference, "generate");
+  const built = await run([microapi, "build", "hello.ts", "-o", "server"], { cwd: dir.path });
+  ok(built, "build");
+  assert.match(built.stderr, /^Compiling server$/m);
+  assert.match(built.stdout, /^Built server \(\d+ MB, [\d.]+ s\) with hello\./m);
+  assert.ok((await stat(`${dir.path}/server`)).size > 1_000_000);
+  // Self-contained: the sources are gone.
+  await rm(`${dir.path}/hello.ts`);
+
+  const version = await run([`${dir.path}/server`, "--version"], { cwd: dir.path });
+  assert.match(version.stdout, /^server \(microapi \d+\.\d+\.\d+, bun \d/);
+  const info = await run([`${dir.path}/server`, "info"], { cwd: dir.path });
+  ok(info, "server info");
+  assert.match(
+    info.stdout,
+    /^ {2}hello +greet +unary +POST \/hello\/greet +GreetRequest +Greeting$/m,
+  );
+  const generated = await run(
+    [`${dir.path}/server`, "generate", "--out", "lib", "--import", modUrl],
+    { cwd: dir.path },
+  );
+  ok(generated, "server generate");
+  await sameFiles(`${dir.path}/reference`, `${dir.path}/lib`);
+  const extra = await run([`${dir.path}/server`, "info", "hello.ts"], { cwd: dir.path });
+  assert.equal(extra.code, 2);
+  assert.match(extra.stderr, /^error: Unexpected argument "hello\.ts" for server info/m);
+
+  // No command means serve.
+  const server = start([`${dir.path}/server`, "--port", "0"], { cwd: dir.path });
+  try {
+    const url = (await server.waitFor(/Listening on (\S+)/))[1]!;
+    await callThrough(`${dir.path}/lib`, url);
+  } finally {
+    server.kill("SIGTERM");
+  }
+  assert.equal(await server.exited, 0, server.stderr());
+});
