@@ -29,15 +29,22 @@ export interface CliContext {
   readonly embedded?: EmbeddedModules;
 }
 
-/** The modules a built server carries, with the paths they had when it was built. */
+/** A module built into a server by `microapi build`. */
+export interface EmbeddedModule {
+  /** Its path when the server was built, relative to the directory of the build. */
+  readonly label: string;
+  /** Its exports. */
+  readonly exports: Record<string, unknown>;
+  /** True for a module the service modules import, carried for the names of its schemas. */
+  readonly namesOnly?: boolean;
+}
+
+/** The modules a built server carries. */
 export interface EmbeddedModules {
   /** The program's name. */
   readonly name: string;
   /** The modules. */
-  readonly modules: readonly {
-    readonly label: string;
-    readonly exports: Record<string, unknown>;
-  }[];
+  readonly modules: readonly EmbeddedModule[];
 }
 
 /** A failure the user can act on: reported as one line, exit code 1. */

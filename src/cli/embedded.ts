@@ -1,3 +1,4 @@
+import type { EmbeddedModule } from "./_context.ts";
 import { runCli } from "./entry.ts";
 
 /**
@@ -8,7 +9,7 @@ import { runCli } from "./entry.ts";
  * @returns Never: exits when the command is done.
  */
 export function runEmbedded(
-  modules: readonly { label: string; exports: Record<string, unknown>; namesOnly?: boolean }[],
+  modules: readonly EmbeddedModule[],
 ): Promise<void> {
   return runCli(modules);
 }

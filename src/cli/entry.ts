@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import process from "node:process";
-import type { CliContext } from "./_context.ts";
+import type { CliContext, EmbeddedModule } from "./_context.ts";
 import { main } from "./main.ts";
 import { WATCH_CHILD_ENV } from "./serve.ts";
 
@@ -13,7 +13,7 @@ import { WATCH_CHILD_ENV } from "./serve.ts";
  * @returns Never returns normally: the process exits.
  */
 export async function runCli(
-  embedded?: readonly { label: string; exports: Record<string, unknown>; namesOnly?: boolean }[],
+  embedded?: readonly EmbeddedModule[],
 ): Promise<void> {
   let controller: AbortController | undefined;
   const program = embedded ? basename(process.execPath) : "microapi";

@@ -126,7 +126,7 @@ function globalHelp(ctx: CliContext, commands: readonly Command[]): string {
   const lines = ctx.embedded
     ? [
       `${ctx.program}: a MicroAPI server (microapi ${VERSION}) with ${
-        ctx.embedded.modules.map((m) => m.label).join(", ")
+        ctx.embedded.modules.filter((m) => !m.namesOnly).map((m) => m.label).join(", ")
       }`,
       "",
       `Usage: ${ctx.program} [command] [options]    (the command defaults to serve)`,

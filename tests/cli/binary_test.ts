@@ -29,12 +29,17 @@ function binary(): Promise<string> {
   return compiled;
 }
 
-const SERVICE = `import { Service, streaming } from "@microapi/core";
-import { z } from "zod";
+/** The schemas live in a module of their own: their names must survive \`build\` too. */
+const SCHEMAS = `import { z } from "zod";
 
 /** A greeting. */
 export const Greeting = z.object({ text: z.string() });
 export const Tick = z.object({ n: z.number().int() });
+`;
+
+const SERVICE = `import { Service, streaming } from "@microapi/core";
+import { z } from "zod";
+import { Greeting, Tick } from "./schemas.ts";
 
 export const hello = new Service("hello", { description: "Greets" })
   .method("greet", { input: z.object({ name: z.string() }), output: Greeting }, ({ name }) => ({
@@ -99,6 +104,7 @@ test("compiled binary: serves a file that imports the library by name with nothi
   const microapi = await binary();
   await using dir = await tempDir();
   await writeFile(`${dir.path}/hello.ts`, SERVICE);
+  await writeFile(`${dir.path}/schemas.ts`, SCHEMAS);
   const info = await run([microapi, "info", "hello.ts"], { cwd: dir.path });
   ok(info, "info");
   assert.match(
@@ -132,6 +138,7 @@ test("compiled binary: build makes a self-contained server that serves, describe
   const microapi = await binary();
   await using dir = await tempDir();
   await writeFile(`${dir.path}/hello.ts`, SERVICE);
+  await writeFile(`${dir.path}/schemas.ts`, SCHEMAS);
   const reference = await run(
     [microapi, "generate", "hello.ts", "--out", "reference", "--import", modUrl],
     { cwd: dir.path },
@@ -144,9 +151,15 @@ test("compiled binary: build makes a self-contained server that serves, describe
   assert.ok((await stat(`${dir.path}/server`)).size > 1_000_000);
   // Self-contained: the sources are gone.
   await rm(`${dir.path}/hello.ts`);
+  await rm(`${dir.path}/schemas.ts`);
 
   const version = await run([`${dir.path}/server`, "--version"], { cwd: dir.path });
   assert.match(version.stdout, /^server \(microapi \d+\.\d+\.\d+, bun \d/);
+  const help = await run([`${dir.path}/server`, "--help"], { cwd: dir.path });
+  ok(help, "server --help");
+  assert.match(help.stdout, /^server: a MicroAPI server \(microapi [\d.]+\) with hello\.ts$/m);
+  assert.match(help.stdout, /^ {2}serve +Serve the built-in services/m);
+  assert.doesNotMatch(help.stdout, /^ {2}(init|build) /m);
   const info = await run([`${dir.path}/server`, "info"], { cwd: dir.path });
   ok(info, "server info");
   assert.match(

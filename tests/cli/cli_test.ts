@@ -266,6 +266,8 @@ test("cli: serve prints the startup table and serves until stopped; generate fro
 
   await using connection = new Connection(url);
   assert.deepEqual(await connection.unary("hello/greet", { name: "cli" }), { text: "Hello, cli" });
+  await using socket = new Connection(url, { transport: "ws" });
+  assert.deepEqual(await socket.unary("hello/greet", { name: "ws" }), { text: "Hello, ws" });
   const preflight = await fetch(`${url}/hello/greet`, {
     method: "OPTIONS",
     headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
@@ -289,6 +291,16 @@ test("cli: serve prints the startup table and serves until stopped; generate fro
   serving.stop();
   assert.equal((await serving.done).code, 0);
   assert.match(serving.stderr(), /Shutting down/);
+});
+
+test("cli: serve takes its port from $PORT when --port is absent, and binds 127.0.0.1", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const port = await closedPort();
+  const serving = runMain(["serve", "svc.ts"], { cwd: dir.path, env: { PORT: String(port) } });
+  await waitFor(() => /Listening on/.test(serving.stdout()) || serving.stderr() !== "", "serve");
+  assert.match(serving.stdout(), new RegExp(`^Listening on http://127\\.0\\.0\\.1:${port} `, "m"));
+  serving.stop();
+  assert.equal((await serving.done).code, 0);
 });
 
 test("cli: serve --no-introspection does not publish the document", async () => {
@@ -394,4 +406,23 @@ test("cli: build compiles a server from source on Bun (on Deno it says it needs 
     info.stdout,
     /^ {2}hello +greet +unary +POST \/hello\/greet +GreetRequest +Greeting$/m,
   );
+});
+
+test("cli: an unexpected error is one line too; MICROAPI_DEBUG=1 adds its stack", async () => {
+  await using dir = await project({
+    "svc.ts": `import { Service, z } from "@microapi/core";
+const Broken = z.object({ a: z.string() });
+// A schema whose JSON Schema conversion fails: nothing the CLI expects.
+(Broken as unknown as { _zod: { toJSONSchema: () => never } })._zod.toJSONSchema = () => {
+  throw new Error("unexpected failure");
+};
+export const svc = new Service("svc").method("m", { input: Broken }, () => {});
+`,
+  });
+  const plain = await cli(["info", "svc.ts"], { cwd: dir.path });
+  assert.equal(plain.code, 1);
+  assert.equal(errorLine(plain), "error: unexpected failure");
+  const debug = await cli(["info", "svc.ts"], { cwd: dir.path, env: { MICROAPI_DEBUG: "1" } });
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /^error: unexpected failure\nError: unexpected failure\n\s+at /m);
 });
