@@ -50,11 +50,16 @@ export interface ParsedArgs {
  *
  * @param spec The command.
  * @param args The arguments after the command name.
- * @param program The program name, for error messages.
+ * @param context The program name, for error messages.
  * @returns The parsed arguments.
  * @throws {UsageError} For an unknown option, a missing value, or the wrong number of positionals.
  */
-export function parseArgs(spec: CommandSpec, args: readonly string[], program: string): ParsedArgs {
+export function parseArgs(
+  spec: CommandSpec,
+  args: readonly string[],
+  context: { program: string },
+): ParsedArgs {
+  const { program } = context;
   const options: Record<string, string | string[] | boolean | undefined> = {};
   const positionals: string[] = [];
   const command = `${program} ${spec.name}`;

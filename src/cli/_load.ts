@@ -193,12 +193,12 @@ export function collectServices(
     if (module.namesOnly) continue;
     const apps = Object.entries(module.exports).filter(([, value]) => isMicroAPI(value));
     const own = apps.length > 0
-      ? apps.flatMap(([, value]) => [...(value as { options: MicroAPIOptions }).options.services])
+      ? apps.flatMap(([, value]) => [...appOptions(value).services])
       : Object.values(module.exports).filter(isService);
     for (const [name, value] of apps) {
       const label = `${module.label} (export ${name})`;
       if (app) throw new CliError(`Found two apps, ${app.label} and ${label}: load one at a time`);
-      app = { label, options: (value as { options: MicroAPIOptions }).options };
+      app = { label, options: appOptions(value) };
     }
     if (own.length === 0 && module.explicit !== false) {
       throw new CliError(
@@ -248,4 +248,13 @@ export function collectServices(
     schemaNames,
     ...(app ? { app } : {}),
   };
+}
+
+/**
+ * An app's options. An app from another copy of the library that predates `options` still lists
+ * its services.
+ */
+function appOptions(app: unknown): Readonly<MicroAPIOptions> {
+  const { options, services } = app as { options?: MicroAPIOptions; services?: Service[] };
+  return options ?? { services: services ?? [] };
 }

@@ -3,14 +3,13 @@
  *
  * @param header The column titles.
  * @param rows The rows (as many cells as titles).
- * @param indent Spaces before each line.
- * @returns The lines, joined with newlines.
+ * @returns The lines, indented by two spaces, joined with newlines.
  */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
-  indent = "  ",
 ): string {
+  const indent = "  ";
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
     indent + cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))

@@ -79,7 +79,7 @@ async function dispatch(args: readonly string[], ctx: CliContext): Promise<numbe
   const command = commands.find((c) => c.spec.name === first);
   if (!command) throw unknownCommand(first!, ctx);
   const spec = ctx.embedded ? embeddedSpec(command.spec) : command.spec;
-  const parsed = parseArgs(spec, rest, ctx.program);
+  const parsed = parseArgs(spec, rest, { program: ctx.program });
   if (parsed.help) {
     ctx.out(helpText(spec, ctx.program));
     return 0;

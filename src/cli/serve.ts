@@ -111,7 +111,7 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     if (ctx.embedded) {
       throw new UsageError("--watch needs service files; this program embeds its services");
     }
-    return await watchAndServe(args.positionals, settings, ctx);
+    return await watchAndServe({ ...settings, inputs: args.positionals }, ctx);
   }
   const loaded = ctx.embedded
     ? collectServices(

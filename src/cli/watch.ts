@@ -22,16 +22,15 @@ const WATCHED_FILE = /\.(ts|tsx|mts|js|jsx|mjs|json|jsonc)$/;
  * exits when this process goes away (its stdin closes), so it can never be orphaned holding the
  * port. A child that fails to start (a syntax error, say) is reported and the next change retries.
  *
- * @param inputs The service files and directories.
- * @param settings Port, host, CORS, introspection.
+ * @param settings The service files and directories; port, host, CORS, introspection.
  * @param ctx The CLI context.
  * @returns The exit code, once stopped.
  */
 export async function watchAndServe(
-  inputs: readonly string[],
-  settings: ServeSettings,
+  settings: ServeSettings & { readonly inputs: readonly string[] },
   ctx: CliContext,
 ): Promise<number> {
+  const { inputs } = settings;
   await findModules(inputs, ctx); // a missing path fails now, as without --watch
   const roots = [
     ...new Set(

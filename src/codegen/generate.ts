@@ -119,7 +119,7 @@ function withHeader(code: string): string {
 }
 
 function exportTypes(names: string[]): string {
-  return importLine(names, '"./types.ts"', true, "export");
+  return importLine(names, { from: '"./types.ts"', typeOnly: true, keyword: "export" });
 }
 
 function listOf(items: string[]): string {

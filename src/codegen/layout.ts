@@ -14,29 +14,42 @@ export const LINE_WIDTH = 80;
  */
 export const WIDE_LINE_WIDTH = 100;
 
+/** How {@linkcode list} closes and indents. */
+export interface ListLayout {
+  /** The closing bracket and what follows it: `);`. */
+  close: string;
+  /** The indentation of the line the list starts on. Default none. */
+  indent?: string;
+  /** Whether broken items end with a comma (not for type arguments). Default true. */
+  trailingComma?: boolean;
+}
+
 /**
  * `head` items `close`: on one line when it fits, else one item per line (trailing commas for
  * parameter and argument lists, none for type arguments, as `deno fmt` writes them).
  *
  * @param head What comes before the first item, with its opening bracket: `  foo(`.
  * @param items The items.
- * @param close The closing bracket and what follows it: `);`.
- * @param indent The indentation of the line `head` starts.
- * @param trailingComma Whether broken items end with a comma. Default true.
+ * @param layout The closing text and indentation.
  * @returns The text, without a final newline.
  */
-export function list(
-  head: string,
-  items: readonly string[],
-  close: string,
-  indent = "",
-  trailingComma = true,
-): string {
+export function list(head: string, items: readonly string[], layout: ListLayout): string {
+  const { close, indent = "", trailingComma = true } = layout;
   const single = `${head}${items.join(", ")}${close}`;
   if (single.length <= LINE_WIDTH) return single;
   const comma = trailingComma ? "," : "";
   const body = items.map((item, i) => `${indent}  ${item}${i < items.length - 1 ? "," : comma}`);
   return `${head}\n${body.join("\n")}\n${indent}${close}`;
+}
+
+/** How {@linkcode operands} joins and ends. */
+export interface OperandsLayout {
+  /** `|` or `&`. */
+  operator: "|" | "&";
+  /** The indentation of the line `head` starts. */
+  indent: string;
+  /** What follows the type: `;`. */
+  tail: string;
 }
 
 /**
@@ -45,18 +58,15 @@ export function list(
  *
  * @param head What comes before the type: `export type X =` or `  name:`.
  * @param members The members.
- * @param operator `|` or `&`.
- * @param indent The indentation of the line `head` starts.
- * @param tail What follows the type: `;`.
+ * @param layout Operator, indentation, tail.
  * @returns The text, without a final newline.
  */
 export function operands(
   head: string,
   members: readonly string[],
-  operator: "|" | "&",
-  indent: string,
-  tail: string,
+  layout: OperandsLayout,
 ): string {
+  const { operator, indent, tail } = layout;
   const single = `${head} ${members.join(` ${operator} `)}${tail}`;
   if (single.length <= LINE_WIDTH || members.length === 1) return single;
   const lines = members.map((member) => `${indent}  ${operator} ${member}`);

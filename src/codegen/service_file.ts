@@ -127,12 +127,10 @@ export function serviceFile(service: ServiceDescription, options: ServiceFileOpt
             classHead(cls, base, [input ?? "undefined", output]) +
             jsDoc(["Opens the call.", "", OPTIONS_DOC], "  ") +
             `  constructor(options?: ${Options}) {\n` +
-            list(
-              "    super(",
-              [`${connectionOf}(options)`, JSON.stringify(route), "options"],
-              ");",
-              "    ",
-            ) +
+            list("    super(", [`${connectionOf}(options)`, JSON.stringify(route), "options"], {
+              close: ");",
+              indent: "    ",
+            }) +
             "\n  }\n}\n",
           jsDoc([
             ...summary,
@@ -145,7 +143,7 @@ export function serviceFile(service: ServiceDescription, options: ServiceFileOpt
             ...deprecated,
           ]) +
             signature(`export function ${fn}(`, [`options?: ${Options}`], [cls]) +
-            list(`  return new ${cls}(`, ["options"], ");", "  ") +
+            list(`  return new ${cls}(`, ["options"], { close: ");", indent: "  " }) +
             "\n}\n",
         );
         break;
@@ -171,8 +169,10 @@ export function serviceFile(service: ServiceDescription, options: ServiceFileOpt
   ]) + "\n";
   const code = [
     header +
-    importLine(runtimeImports, JSON.stringify(options.importFrom), false) +
-    (types.size > 0 ? importLine([...types], JSON.stringify(options.typesPath), true) : ""),
+    importLine(runtimeImports, { from: JSON.stringify(options.importFrom) }) +
+    (types.size > 0
+      ? importLine([...types], { from: JSON.stringify(options.typesPath), typeOnly: true })
+      : ""),
     ...blocks,
     signature(`function ${connectionOf}(`, [`options: ${Options} | undefined`], [Conn]) +
     `  return options?.connection ?? ${Conn}.default;\n}\n`,
@@ -223,8 +223,8 @@ function signature(head: string, params: string[], returns: readonly string[]): 
 function call(head: string, type: string, args: string[]): string {
   const indent = head.match(/^ */)![0];
   const open = `${head}<${type}>(`;
-  if (open.length <= LINE_WIDTH) return list(open, args, ");", indent);
-  return list(`${indent}>(`, args, ");", indent)
+  if (open.length <= LINE_WIDTH) return list(open, args, { close: ");", indent });
+  return list(`${indent}>(`, args, { close: ");", indent })
     .replace(/^ *>\(/, `${head}<\n${indent}  ${type}\n${indent}>(`);
 }
 
@@ -243,6 +243,16 @@ function classHead(name: string, base: string, args: readonly string[]): string 
   return `${head}\n${args.map((arg) => `${indent}  ${arg}`).join(",\n")}\n${indent}> {\n`;
 }
 
+/** Where {@linkcode importLine} imports from, and how. */
+export interface ImportOptions {
+  /** The quoted module specifier. */
+  from: string;
+  /** Whether to write `import type`. Default false. */
+  typeOnly?: boolean;
+  /** `import`, or `export` for a re-export. Default `import`. */
+  keyword?: "import" | "export";
+}
+
 /**
  * Import (or re-export) declarations, names sorted the way `deno fmt` sorts them. `deno fmt` puts
  * a declaration on one line whenever it fits its width, so a declaration between 80 and 100
@@ -251,17 +261,11 @@ function classHead(name: string, base: string, args: readonly string[]): string 
  * width keeps.
  *
  * @param names The names, with `type ` where needed.
- * @param from The quoted module specifier.
- * @param typeOnly Whether to write `import type`.
- * @param keyword `import` or `export`.
+ * @param options The specifier, type-only, import or export.
  * @returns The declarations, each ending with a newline.
  */
-export function importLine(
-  names: readonly string[],
-  from: string,
-  typeOnly: boolean,
-  keyword: "import" | "export" = "import",
-): string {
+export function importLine(names: readonly string[], options: ImportOptions): string {
+  const { from, typeOnly = false, keyword = "import" } = options;
   const key = (name: string) => name.replace(/^type /, "").toLowerCase();
   const sorted = [...names].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const head = typeOnly ? `${keyword} type` : keyword;

@@ -205,7 +205,7 @@ class TypeWriter {
     return this.#alias(
       hint,
       nested,
-      (name) => operands(`export type ${name} =`, parts, "&", "", ";"),
+      (name) => operands(`export type ${name} =`, parts, { operator: "&", indent: "", tail: ";" }),
     );
   }
 
@@ -251,7 +251,9 @@ function single(members: Members): TypeNode {
  * anything else on the next line.
  */
 function typeLine(head: string, members: Members, indent: string, tail: string): string {
-  if (members.length > 1) return operands(head, members.map(inline), "|", indent, tail);
+  if (members.length > 1) {
+    return operands(head, members.map(inline), { operator: "|", indent, tail });
+  }
   const node = members[0]!;
   const one = `${head} ${inline(node)}${tail}`;
   if (one.length <= LINE_WIDTH) return one;

@@ -174,7 +174,8 @@ export class MicroAPI {
       },
       isDraining: () => this.#draining,
       builtIn: (request, path) =>
-        handleBuiltIn(request, path, {
+        handleBuiltIn(request, {
+          path,
           introspection: () => (publish ? this.describe() : undefined),
         }),
       reportError: onError,

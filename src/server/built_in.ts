@@ -3,8 +3,10 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import { INTROSPECTION_PATH, type IntrospectionDocument } from "../schema/introspection.ts";
 import { errorResponse } from "./http_handler.ts";
 
-/** What the built-in endpoints need from the app. */
+/** What the built-in endpoints need from the app, and the request's path. */
 export interface BuiltInEnv {
+  /** The request's path, without the base path, starting with `/_microapi/`. */
+  readonly path: string;
   /** The introspection document, or undefined when the app does not publish it. */
   introspection(): IntrospectionDocument | undefined;
 }
@@ -14,16 +16,11 @@ export interface BuiltInEnv {
  * under `/_microapi/` (the WebSocket endpoint) are left to the caller.
  *
  * @param request The request.
- * @param path Its path, without the base path, starting with `/_microapi/`.
- * @param env The app.
+ * @param env Its path, and the app.
  * @returns The response, or undefined for a path this does not handle.
  */
-export function handleBuiltIn(
-  request: Request,
-  path: string,
-  env: BuiltInEnv,
-): Response | undefined {
-  if (path !== INTROSPECTION_PATH) return undefined;
+export function handleBuiltIn(request: Request, env: BuiltInEnv): Response | undefined {
+  if (env.path !== INTROSPECTION_PATH) return undefined;
   const document = env.introspection();
   if (!document) {
     return errorResponse(

@@ -299,13 +299,34 @@ test("cli: serve takes its port from $PORT when --port is absent, and binds 127.
   const serving = runMain(["serve", "svc.ts"], { cwd: dir.path, env: { PORT: String(port) } });
   await waitFor(() => /Listening on/.test(serving.stdout()) || serving.stderr() !== "", "serve");
   assert.match(serving.stdout(), new RegExp(`^Listening on http://127\\.0\\.0\\.1:${port} `, "m"));
+  assert.match(serving.stdout(), /^Introspection: /m);
   serving.stop();
   assert.equal((await serving.done).code, 0);
+
+  // In production (by the environment), introspection is off unless asked for.
+  const production = runMain(["serve", "svc.ts", "--port", "0"], {
+    cwd: dir.path,
+    env: { NODE_ENV: "production" },
+  });
+  await waitFor(() => /Listening on/.test(production.stdout()), "serve");
+  assert.doesNotMatch(production.stdout(), /Introspection:/);
+  production.stop();
+  assert.equal((await production.done).code, 0);
 });
 
-test("cli: serve --no-introspection does not publish the document", async () => {
+test("cli: serve --cors with an origin that is not scheme://host is a usage error", async () => {
   await using dir = await project({ "svc.ts": SERVICE });
-  const serving = runMain(["serve", "svc.ts", "--port", "0", "--no-introspection"], {
+  const outcome = await cli(["serve", "svc.ts", "--cors", "example.com"], { cwd: dir.path });
+  assert.equal(outcome.code, 2);
+  assert.match(
+    errorLine(outcome),
+    /^error: Invalid CORS origin "example\.com": expected scheme:\/\/host/,
+  );
+});
+
+test("cli: serve --no-introspection does not publish the document; --cors '*' allows any origin", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const serving = runMain(["serve", "svc.ts", "--port", "0", "--no-introspection", "--cors", "*"], {
     cwd: dir.path,
   });
   await waitFor(() => /Listening on/.test(serving.stdout()), "serve");
@@ -314,6 +335,12 @@ test("cli: serve --no-introspection does not publish the document", async () => 
   const response = await fetch(`${url}/_microapi/introspection`);
   await response.body?.cancel();
   assert.equal(response.status, 404);
+  const preflight = await fetch(`${url}/hello/greet`, {
+    method: "OPTIONS",
+    headers: { origin: "https://anywhere.example", "access-control-request-method": "POST" },
+  });
+  await preflight.body?.cancel();
+  assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
   serving.stop();
   assert.equal((await serving.done).code, 0);
 });
@@ -373,6 +400,14 @@ test("cli: services made with another copy of the library are recognised by thei
   const outcome = await cli(["info", "svc.ts"], { cwd: dir.path });
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.match(outcome.stdout, /hello +greet +unary/);
+  // An app of another copy that has no options getter (an older version) still lists services.
+  await writeFile(
+    `${dir.path}/old_app.ts`,
+    'import { hello } from "./svc.ts";\nexport const app = { "~microapi": "app", services: [hello] };\n',
+  );
+  const old = await cli(["info", "old_app.ts"], { cwd: dir.path });
+  assert.equal(old.code, 0, old.stderr);
+  assert.match(old.stdout, /hello +greet +unary/);
   // And such a service is served by this copy's app.
   const { hello } = await import(`${dir.path}/svc.ts`) as { hello: Service };
   assert.ok(!(hello instanceof Service), "the module really uses another copy");
