@@ -31,6 +31,8 @@ export interface HttpEnv extends PipelineEnv {
   isDraining(): boolean;
   /** Answers requests that are not calls; undefined for the default 404. */
   readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
+  /** Built-in endpoints under `/_microapi/` that answer GET, by path. */
+  readonly builtins: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>;
 }
 
 /**
@@ -46,6 +48,10 @@ export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | 
   const path = pathOf(request.url, env.basePath);
   const entry = path === undefined ? undefined : env.router.lookup(path);
   if (request.method !== "POST") {
+    const builtin = request.method === "GET" && path !== undefined
+      ? env.builtins.get(path)
+      : undefined;
+    if (builtin) return builtin(request);
     if (path === WS_PATH) {
       return errorResponse(
         new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),
