@@ -349,6 +349,7 @@ class WsClientCall implements ClientCall {
   #ended = false;
   #finished = false;
   #failure: RpcError | undefined;
+  #headersSeen = false;
 
   constructor(init: CallInit) {
     this.#init = init;
@@ -443,10 +444,14 @@ class WsClientCall implements ClientCall {
   // ---- from the link ----
 
   onHeaders(metadata: Record<string, string>): void {
+    if (this.#headersSeen) return;
+    this.#headersSeen = true;
     this.#init.options.onHeaders?.(recordToHeaders(metadata));
   }
 
   onMessage(data: unknown): void {
+    // The server sends a headers frame only when there are headers; the callback fires anyway.
+    this.onHeaders({});
     if (this.#waiter) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
@@ -464,6 +469,7 @@ class WsClientCall implements ClientCall {
   }
 
   onEnd(frame: EndFrame): void {
+    this.onHeaders({});
     this.#init.options.onTrailers?.(recordToHeaders(frame.trailers));
     if (frame.code !== "ok") return this.#fail(RpcError.fromBody(frame));
     this.#finish();
