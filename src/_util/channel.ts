@@ -1,11 +1,12 @@
+import { Queue } from "./queue.ts";
+
 /**
  * A bounded queue between a producer and a consumer in the same process: `push()` returns a
  * promise once `capacity` values wait unread, and the consumer's `next()` waits for a value.
  * Ends with `end()` (after the queued values) or `fail()` (after them too).
  */
 export class Channel<T> {
-  #queue: T[] = [];
-  #head = 0;
+  #queue = new Queue<T>();
   #capacity: number;
   #reader: PromiseWithResolvers<IteratorResult<T, undefined>> | undefined;
   #space: PromiseWithResolvers<void> | undefined;
@@ -45,7 +46,7 @@ export class Channel<T> {
       return undefined;
     }
     this.#queue.push(value);
-    if (this.#queue.length - this.#head < this.#capacity) return undefined;
+    if (this.#queue.size < this.#capacity) return undefined;
     this.#space ??= Promise.withResolvers<void>();
     return this.#space.promise;
   }
@@ -71,7 +72,7 @@ export class Channel<T> {
 
   /** A consumer waiting on an empty, ended channel gets the end or the error. */
   #settleReader(): void {
-    if (!this.#reader || this.#head < this.#queue.length) return;
+    if (!this.#reader || this.#queue.size > 0) return;
     const reader = this.#reader;
     this.#reader = undefined;
     if (this.#failure) reader.reject(this.#failure.error);
@@ -80,8 +81,7 @@ export class Channel<T> {
 
   /** Drops what is queued and ends; the producer is released. */
   clear(): void {
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     this.end();
   }
 
@@ -91,15 +91,10 @@ export class Channel<T> {
    * @returns The value, or `done` once ended and drained.
    */
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as T;
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
+    if (this.#queue.size > 0) {
+      const value = this.#queue.take();
       this.#onTake?.();
-      if (this.#queue.length - this.#head < this.#capacity) this.#release();
+      if (this.#queue.size < this.#capacity) this.#release();
       return Promise.resolve({ done: false, value });
     }
     if (this.#ended) {

@@ -1,3 +1,4 @@
+import { Queue } from "../_util/queue.ts";
 import { FrameBatcher } from "../protocol/frame_batcher.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import type { Route } from "../protocol/route.ts";
@@ -342,8 +343,7 @@ class WsClientCall implements ClientCall {
   #ready!: Promise<void>;
   #credit = 0;
   #creditWaiter: PromiseWithResolvers<void> | undefined;
-  #queue: unknown[] = [];
-  #head = 0;
+  #queue = new Queue<unknown>();
   #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
   #readSinceGrant = 0;
   #ended = false;
@@ -413,13 +413,8 @@ class WsClientCall implements ClientCall {
   }
 
   receive(): Promise<IteratorResult<unknown, undefined>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
+    if (this.#queue.size > 0) {
+      const value = this.#queue.take();
       this.#read();
       return Promise.resolve({ done: false, value });
     }
