@@ -40,7 +40,16 @@ export type {
 } from "./src/schema/service.ts";
 export { Stream, StreamClosedError } from "./src/schema/stream.ts";
 export type { StreamOptions } from "./src/schema/stream.ts";
-export type { Context } from "./src/schema/context.ts";
+export type { AppState, Context } from "./src/schema/context.ts";
+export { dependency } from "./src/schema/dependency.ts";
+export type {
+  Dependency,
+  DependencyContext,
+  DependencyMap,
+  ResolvedDeps,
+  Resolver,
+} from "./src/schema/dependency.ts";
+export type { Middleware } from "./src/schema/middleware.ts";
 export { Pattern } from "./src/schema/pattern.ts";
 export {
   buildIntrospection,
@@ -65,9 +74,17 @@ export type { Limits } from "./src/protocol/limits.ts";
 export { DEFAULT_MAX_MESSAGE_BYTES } from "./src/protocol/limits.ts";
 export type { Route } from "./src/protocol/route.ts";
 
-export { isMicroAPI, MicroAPI } from "./src/server/app.ts";
+export { isApp, MicroAPI } from "./src/server/app.ts";
+export type {
+  Lifespan,
+  MicroAPIOptions,
+  ServeOptions,
+  Server,
+  WebSocketOptions,
+} from "./src/server/app.ts";
+export type { Health, ServingStatus } from "./src/server/health.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
-export type { MicroAPIOptions, ServeOptions, Server } from "./src/server/app.ts";
+export type { CallSink, IncomingCall, MessageSource, MethodEntry } from "./src/server/call.ts";
 
 export { Connection } from "./src/client/connection.ts";
 export type { ConnectionOptions } from "./src/client/connection.ts";

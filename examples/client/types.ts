@@ -74,3 +74,17 @@ export interface ChatReply {
    */
   in_reply_to: number;
 }
+
+export interface Account {
+  name: string;
+  roles: string[];
+}
+
+export interface CloseAccountRequest {
+  name: string;
+}
+
+export interface CloseAccountResponse {
+  closed: string;
+  by: string;
+}

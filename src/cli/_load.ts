@@ -4,7 +4,7 @@ import { pathToFileURL } from "node:url";
 import { GENERATED_HEADER } from "../codegen/generate.ts";
 import { isZodSchema } from "../schema/json_schema.ts";
 import { isService, type Service } from "../schema/service.ts";
-import { isMicroAPI, type MicroAPIOptions } from "../server/app.ts";
+import { isApp, type MicroAPIOptions } from "../server/app.ts";
 import { installModuleAliases } from "./_aliases.ts";
 import { type CliContext, CliError, firstLine } from "./_context.ts";
 
@@ -191,7 +191,7 @@ export function collectServices(
   let app: { label: string; options: Readonly<MicroAPIOptions> } | undefined;
   for (const module of modules) {
     if (module.namesOnly) continue;
-    const apps = Object.entries(module.exports).filter(([, value]) => isMicroAPI(value));
+    const apps = Object.entries(module.exports).filter(([, value]) => isApp(value));
     const own = apps.length > 0
       ? apps.flatMap(([, value]) => [...appOptions(value).services])
       : Object.values(module.exports).filter(isService);

@@ -181,18 +181,17 @@ function startupTable(
   introspection: boolean,
   cors: readonly string[] | undefined,
 ): string {
-  const basePath = (app.options.basePath ?? "").replace(/\/+$/, "");
-  const rows = app.services.flatMap((service) =>
+  const document = app.describe();
+  const basePath = document.basePath ?? "";
+  const rows = document.services.flatMap((service) =>
     service.methods.map((method) => [
       service.version === undefined ? service.name : `${service.name} v${service.version}`,
-      method.name + (method.deprecated || service.deprecated ? " (deprecated)" : ""),
+      method.name + (method.deprecated ?? service.deprecated ? " (deprecated)" : ""),
       PATTERN_LABELS[method.pattern]!,
-      `POST ${basePath}${
-        service.version === undefined ? "" : `/v${service.version}`
-      }/${service.name}/${method.name}`,
+      `POST ${basePath}${method.path}`,
     ])
   );
-  const count = app.services.length;
+  const count = document.services.length;
   const lines = [
     `${count} service${count === 1 ? "" : "s"} from ${loaded.modules.join(", ")}`,
     "",
@@ -203,6 +202,7 @@ function startupTable(
     lines.push(`WebSocket: ${url.replace(/^http/, "ws")}${basePath}${WS_PATH}`);
   }
   if (introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
+  if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
   if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
   lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
   return lines.join("\n");

@@ -72,7 +72,11 @@ export class HttpTransport implements ClientTransport {
         signal: control.signal,
       });
       const trailers = takeHeaders(response, options);
-      if (!response.ok) throw await errorFromResponse(response, this.#limits);
+      if (!response.ok) {
+        const error = await errorFromResponse(response, this.#limits);
+        options.onTrailers?.(trailers);
+        throw error;
+      }
       const text = await readBodyText(response.body, this.#limits.maxMessageBytes, "response body");
       options.onTrailers?.(trailers);
       return parseResponse(text);

@@ -1,3 +1,4 @@
+import { Queue } from "../_util/queue.ts";
 import { FrameBatcher } from "../protocol/frame_batcher.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import type { Route } from "../protocol/route.ts";
@@ -342,13 +343,13 @@ class WsClientCall implements ClientCall {
   #ready!: Promise<void>;
   #credit = 0;
   #creditWaiter: PromiseWithResolvers<void> | undefined;
-  #queue: unknown[] = [];
-  #head = 0;
+  #queue = new Queue<unknown>();
   #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
   #readSinceGrant = 0;
   #ended = false;
   #finished = false;
   #failure: RpcError | undefined;
+  #headersSeen = false;
 
   constructor(init: CallInit) {
     this.#init = init;
@@ -412,13 +413,8 @@ class WsClientCall implements ClientCall {
   }
 
   receive(): Promise<IteratorResult<unknown, undefined>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
+    if (this.#queue.size > 0) {
+      const value = this.#queue.take();
       this.#read();
       return Promise.resolve({ done: false, value });
     }
@@ -443,10 +439,14 @@ class WsClientCall implements ClientCall {
   // ---- from the link ----
 
   onHeaders(metadata: Record<string, string>): void {
+    if (this.#headersSeen) return;
+    this.#headersSeen = true;
     this.#init.options.onHeaders?.(recordToHeaders(metadata));
   }
 
   onMessage(data: unknown): void {
+    // The server sends a headers frame only when there are headers; the callback fires anyway.
+    this.onHeaders({});
     if (this.#waiter) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
@@ -464,6 +464,7 @@ class WsClientCall implements ClientCall {
   }
 
   onEnd(frame: EndFrame): void {
+    this.onHeaders({});
     this.#init.options.onTrailers?.(recordToHeaders(frame.trailers));
     if (frame.code !== "ok") return this.#fail(RpcError.fromBody(frame));
     this.#finish();

@@ -9,12 +9,6 @@ export interface Route {
 }
 
 /**
- * Paths under this prefix are the app's own endpoints (introspection), never methods: service
- * names start with a letter, so no route can clash.
- */
-export const BUILT_IN_PREFIX = "/_microapi/";
-
-/**
  * The HTTP path of a method: `/<service>/<method>`, or `/v<N>/<service>/<method>`.
  *
  * @param route The route.

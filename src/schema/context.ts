@@ -1,4 +1,22 @@
+import type { Dependency } from "./dependency.ts";
 import type { Pattern } from "./pattern.ts";
+
+/**
+ * The app's shared state, typed by augmenting this interface from your code:
+ *
+ * ```ts ignore
+ * declare module "@microapi/core" {
+ *   interface AppState {
+ *     db: Database;
+ *   }
+ * }
+ * ```
+ *
+ * Fill it in the app's `lifespan` (or `state` option); handlers, middleware and dependencies read
+ * it as `ctx.state`.
+ */
+// deno-lint-ignore no-empty-interface
+export interface AppState {}
 
 /**
  * What a handler knows about its call. The same object on every transport.
@@ -32,4 +50,17 @@ export interface Context {
   readonly responseHeaders: Headers;
   /** Trailers, sent with the final status. */
   readonly trailers: Headers;
+  /** The app's shared state. */
+  readonly state: AppState;
+  /**
+   * The value of a dependency for this call: made on first use, then shared by everything in the
+   * call that asks for it.
+   *
+   * @param dependency The dependency.
+   * @returns Its value.
+   * @throws {RpcError} Whatever the dependency threw, or `internal` for a circular dependency.
+   */
+  get<T>(dependency: Dependency<T>): Promise<T>;
+  /** The values of the dependencies the method declared in `deps`, resolved before it ran. */
+  readonly deps: Readonly<Record<string, unknown>>;
 }

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { Context } from "./context.ts";
+import type { DependencyMap, ResolvedDeps } from "./dependency.ts";
+import type { Middleware } from "./middleware.ts";
 import {
   isStreamingOutput,
   isStreamInput,
@@ -24,11 +26,18 @@ export type HandlerResult<O> = O extends StreamingOutput<infer S> ? AsyncIterabl
   : O extends z.ZodType ? z.input<O> | Promise<z.input<O>>
   : void | Promise<void>;
 
-/** A method's implementation. */
-export type Handler<I, O> = (input: HandlerInput<I>, ctx: Context) => HandlerResult<O>;
+/** A method's implementation. `ctx.deps` holds the dependencies the method declared. */
+export type Handler<I, O, D = DependencyMap> = (
+  input: HandlerInput<I>,
+  ctx: Context & { readonly deps: ResolvedDeps<D> },
+) => HandlerResult<O>;
 
 /** How a method is declared. */
-export interface MethodOptions<I extends InputSpec | undefined, O extends OutputSpec | undefined> {
+export interface MethodOptions<
+  I extends InputSpec | undefined,
+  O extends OutputSpec | undefined,
+  D extends DependencyMap = DependencyMap,
+> {
   /** The input schema; `stream(schema)` for a client stream; omit for no input. */
   input?: I;
   /** The output schema; `streaming(schema)` for a server stream; omit for no output. */
@@ -37,6 +46,13 @@ export interface MethodOptions<I extends InputSpec | undefined, O extends Output
   description?: string;
   /** Marks the method deprecated; a string says what to use instead. */
   deprecated?: boolean | string;
+  /** Middleware for this method only, innermost (see {@linkcode Middleware}). */
+  middleware?: Middleware[];
+  /**
+   * Dependencies resolved before the handler runs, by name; the handler reads their values as
+   * `ctx.deps.<name>`, typed.
+   */
+  deps?: D;
 }
 
 /** A registered method, as the server, the introspection model and the code generator see it. */
@@ -55,6 +71,10 @@ export interface MethodDefinition {
   readonly deprecated: boolean | string;
   /** The implementation. */
   readonly handler: (input: unknown, ctx: Context) => unknown;
+  /** The method's own middleware. */
+  readonly middleware: readonly Middleware[];
+  /** The method's own dependencies. */
+  readonly deps: Readonly<DependencyMap>;
 }
 
 /** How a service is declared. */
@@ -65,6 +85,10 @@ export interface ServiceOptions {
   description?: string;
   /** Marks every method of this service deprecated; a string says what to use instead. */
   deprecated?: boolean | string;
+  /** Middleware for every method of this service, inside the app's (see {@linkcode Middleware}). */
+  middleware?: Middleware[];
+  /** Dependencies resolved before every method of this service runs. */
+  deps?: DependencyMap;
 }
 
 /** The method types a service has collected, keyed by name (used for typed clients). */
@@ -110,6 +134,10 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
   readonly description: string | undefined;
   /** `false`, `true`, or the deprecation notice. */
   readonly deprecated: boolean | string;
+  /** Middleware for every method, in order (outermost first). */
+  readonly middleware: Middleware[];
+  /** Dependencies resolved before every method. */
+  readonly deps: Readonly<DependencyMap>;
   #methods = new Map<string, MethodDefinition>();
   declare readonly "~types": M;
 
@@ -137,6 +165,24 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
     this.version = version;
     this.description = options.description;
     this.deprecated = options.deprecated ?? false;
+    this.middleware = [...(options.middleware ?? [])];
+    this.deps = { ...options.deps };
+  }
+
+  /**
+   * Adds middleware for every method of this service, inside what is already there.
+   *
+   * @param middleware The middleware, outermost first.
+   * @returns This service.
+   */
+  use(...middleware: Middleware[]): this {
+    for (const m of middleware) {
+      if (typeof m !== "function") {
+        throw new TypeError(`Invalid middleware for service ${this.name}: expected a function`);
+      }
+    }
+    this.middleware.push(...middleware);
+    return this;
   }
 
   /** The registered methods, in registration order. */
@@ -169,10 +215,11 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
     N extends string,
     I extends InputSpec | undefined = undefined,
     O extends OutputSpec | undefined = undefined,
+    D extends DependencyMap = DependencyMap,
   >(
     name: N,
-    options: MethodOptions<I, O>,
-    handler: Handler<I, O>,
+    options: MethodOptions<I, O, D>,
+    handler: Handler<I, O, D>,
   ): Service<M & { [K in N]: MethodTypes<I, O> }> {
     const where = `${this.name}.${String(name)}`;
     if (typeof name !== "string" || !METHOD_NAME.test(name)) {
@@ -199,6 +246,8 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
       description: options.description,
       deprecated: options.deprecated ?? false,
       handler: handler as MethodDefinition["handler"],
+      middleware: [...(options.middleware ?? [])],
+      deps: { ...options.deps },
     });
     return this as unknown as Service<M & { [K in N]: MethodTypes<I, O> }>;
   }

@@ -1,3 +1,5 @@
+import { Queue } from "../_util/queue.ts";
+
 /** Thrown when a value is pushed into a stream that has ended or whose reader has stopped. */
 export class StreamClosedError extends Error {
   /**
@@ -45,8 +47,7 @@ export interface StreamOptions {
  * ```
  */
 export class Stream<T> implements AsyncIterableIterator<T> {
-  #queue: T[] = [];
-  #head = 0;
+  #queue = new Queue<T>();
   #ended = false;
   #failure: { error: unknown } | undefined;
   #closed = false;
@@ -143,15 +144,10 @@ export class Stream<T> implements AsyncIterableIterator<T> {
    * @returns The next message, or `done` at the end.
    */
   next(): Promise<IteratorResult<T, undefined>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined as T;
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
+    if (this.#queue.size > 0) {
+      const value = this.#queue.take();
       this.#received++;
-      return Promise.resolve({ value, done: false });
+      return Promise.resolve({ done: false, value });
     }
     if (this.#closed) return Promise.resolve({ value: undefined, done: true });
     if (this.#ended) return this.#finish();
@@ -170,8 +166,7 @@ export class Stream<T> implements AsyncIterableIterator<T> {
     const stoppedEarly = !this.#ended;
     this.#closed = true;
     this.#ended = true;
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
     if (stoppedEarly) this.#onCancel?.();
     return Promise.resolve({ value: undefined, done: true });

@@ -1,17 +1,23 @@
-import type { Context } from "../schema/context.ts";
+import type { AppState, Context } from "../schema/context.ts";
+import type { Dependency, DependencyMap, Resolver } from "../schema/dependency.ts";
 import { buildIntrospection, type IntrospectionDocument } from "../schema/introspection.ts";
+import type { Middleware } from "../schema/middleware.ts";
 import type { Service } from "../schema/service.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { routeLabel } from "../protocol/route.ts";
+import { type Route, routeLabel, routePath } from "../protocol/route.ts";
 import { CloseCode, WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
+import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { isProduction } from "./adapters/env.ts";
 import { listen } from "./adapters/listen.ts";
 import type { WebSocketEndpoint } from "./adapters/types.ts";
-import { handleBuiltIn } from "./built_in.ts";
+import { introspectionResponse } from "./built_in.ts";
+import type { CallSink, IncomingCall, MethodEntry } from "./call.ts";
 import type { CallContext } from "./context.ts";
 import { type CorsOptions, createCors } from "./cors.ts";
+import { Health, healthService } from "./health.ts";
 import { errorResponse, handleHttp, type HttpEnv, pathOf } from "./http_handler.ts";
+import { runCall } from "./pipeline.ts";
 import { Router } from "./router.ts";
 import { type WsEnv, WsSession } from "./ws_session.ts";
 
@@ -30,17 +36,40 @@ export interface WebSocketOptions {
   maxCalls?: number;
 }
 
+/**
+ * Setup and teardown around the app's life: code before `yield` runs before the server accepts
+ * calls, code after it once the calls in flight have drained.
+ *
+ * @example
+ * ```ts ignore
+ * const lifespan: Lifespan = async function* (app) {
+ *   app.state.db = await connect();
+ *   yield;
+ *   await app.state.db.close();
+ * };
+ * ```
+ */
+export type Lifespan = (app: MicroAPI) => AsyncGenerator<unknown, void, undefined>;
+
 /** How an app is set up. */
 export interface MicroAPIOptions {
   /** The services to serve. */
   services: Iterable<Service>;
+  /** Middleware around every call, outermost first (see {@linkcode Middleware}). */
+  middleware?: Middleware[];
+  /** Dependencies resolved before every method of every service. */
+  deps?: DependencyMap;
+  /** The initial state, which handlers read as `ctx.state` (see {@linkcode AppState}). */
+  state?: Partial<AppState>;
+  /** Setup and teardown around the app's life. */
+  lifespan?: Lifespan;
   /** Input limits; see {@linkcode Limits} for the defaults. */
   limits?: Partial<Limits>;
   /** A path prefix for every route, such as `/rpc`. Default none. */
   basePath?: string;
   /**
    * Called with errors the client only sees as `internal`: a handler that threw something other
-   * than an RpcError, an invalid response message. Default: `console.error`.
+   * than an RpcError, an invalid response message, a failed cleanup. Default: `console.error`.
    */
   onError?: (error: unknown, ctx: Context) => void;
   /**
@@ -49,8 +78,13 @@ export interface MicroAPIOptions {
    */
   websocket?: WebSocketOptions | false;
   /**
+   * Health checking: `GET <basePath>/_microapi/health` and the `health` service (`check`,
+   * `watch`). Default on; `false` turns both off.
+   */
+  health?: boolean;
+  /**
    * Answers requests that are not calls (no method at that path, and not a built-in endpoint):
-   * static files, a health check of your own. Default: a `404 not_found` error body.
+   * static files, a page of your own. Default: a `404 not_found` error body.
    */
   fallback?: (request: Request) => Response | Promise<Response>;
   /**
@@ -97,7 +131,8 @@ export interface Server {
   /**
    * Stops the server: new calls get `unavailable` (HTTP 503); calls in flight may finish within
    * the grace period, then the rest are cancelled (their handlers' signals abort with
-   * `unavailable`); then WebSockets are closed (1001) and the listener stops.
+   * `unavailable`); then WebSockets are closed (1001), the listener stops, and the app's shutdown
+   * hooks run.
    *
    * @param options Overrides the grace period.
    * @returns When everything is closed. Calling it again returns the same promise.
@@ -111,7 +146,7 @@ export interface Server {
 
 /**
  * An app: services behind one web-standard handler. Use {@linkcode MicroAPI.fetch} with any
- * fetch-style host, or {@linkcode MicroAPI.serve} to listen on Deno or Bun.
+ * fetch-style host, or {@linkcode MicroAPI.serve} to listen on Deno or Bun (HTTP and WebSocket).
  *
  * @example
  * ```ts ignore
@@ -125,7 +160,7 @@ export interface Server {
  * ```
  */
 export class MicroAPI {
-  /** Marks apps structurally, so that two copies of the library recognise each other's. */
+  /** Marks apps structurally, so copies of the library recognise each other's. */
   readonly "~microapi": "app" = "app";
   /**
    * Answers one HTTP request. Bound to the app, so it can be passed around as a function.
@@ -134,50 +169,92 @@ export class MicroAPI {
    * @returns The response.
    */
   readonly fetch: (request: Request) => Promise<Response>;
+  /** The app's shared state (`ctx.state` in handlers). */
+  readonly state: AppState;
+  /** Serving status of the app and its services, or undefined when health is off. */
+  readonly health: Health | undefined;
   #router: Router;
   #calls = new Set<CallContext>();
   #idle: PromiseWithResolvers<void> | undefined;
   #env: HttpEnv & WsEnv;
+  #middleware: Middleware[];
+  #overrides = new Map<Dependency<unknown>, Resolver<unknown>>();
   #draining = false;
   #sessions = new Set<WsSession>();
   #websocket: WebSocketEndpoint | undefined;
+  #lifespan: Lifespan | undefined;
+  #startup: (() => unknown)[] = [];
+  #shutdownHooks: (() => unknown)[] = [];
+  #started: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  #teardown: AsyncGenerator<unknown, void, undefined> | undefined;
   #options: Readonly<MicroAPIOptions>;
+  #builtinServices = new Set<Service>();
   #introspection: IntrospectionDocument | undefined;
 
   /**
    * Creates the app.
    *
-   * @param options Services, limits, error reporting, WebSocket, introspection, CORS.
+   * @param options Services, middleware, dependencies, state, lifespan, limits, transports,
+   * introspection, CORS.
    * @throws {TypeError} For duplicate services, something that is not a Service, or an invalid
    * CORS origin.
    */
   constructor(options: MicroAPIOptions) {
-    this.#router = new Router(options.services ?? []);
-    this.#options = Object.freeze({ ...options, services: this.#router.services });
+    const services = [...(options.services ?? [])];
+    this.#options = Object.freeze({ ...options, services: [...services] });
+    const healthOn = options.health !== false;
+    this.health = healthOn
+      ? new Health(services.map((s) => s.name), () => this.#draining)
+      : undefined;
+    if (this.health) {
+      if (services.some((s) => s.name === "health" && s.version === undefined)) {
+        throw new TypeError(
+          'Duplicate service health: the app has a built-in "health" service; pass health: false ' +
+            "to serve your own",
+        );
+      }
+      const health = healthService(this.health);
+      this.#builtinServices.add(health);
+      services.push(health);
+    }
+    this.#router = new Router(services);
     const basePath = (options.basePath ?? "").replace(/\/+$/, "");
     if (basePath !== "" && !basePath.startsWith("/")) {
       throw new TypeError(
         `Invalid basePath ${JSON.stringify(options.basePath)}: start it with "/"`,
       );
     }
+    this.#middleware = [...(options.middleware ?? [])];
+    this.#lifespan = options.lifespan;
+    this.state = { ...options.state } as AppState;
     const onError = options.onError ?? defaultOnError;
     const ws = options.websocket === false ? undefined : options.websocket ?? {};
+    const builtins = new Map<string, (request: Request) => Response | Promise<Response>>();
+    if (this.health) {
+      const health = this.health;
+      builtins.set("/_microapi/health", (request) => health.respond(request));
+    }
     const publish = options.introspection ?? !isProduction();
+    builtins.set(
+      INTROSPECTION_PATH,
+      () => introspectionResponse(publish ? this.describe() : undefined),
+    );
     this.#env = {
       router: this.#router,
       limits: resolveLimits(options.limits),
       basePath,
       fallback: options.fallback,
+      builtins,
       ws: {
         window: positive("websocket.window", ws?.window ?? 64),
         maxCalls: positive("websocket.maxCalls", ws?.maxCalls ?? 100),
       },
+      middleware: this.#middleware,
+      deps: { ...options.deps },
+      state: this.state,
+      overrides: this.#overrides,
       isDraining: () => this.#draining,
-      builtIn: (request, path) =>
-        handleBuiltIn(request, {
-          path,
-          introspection: () => (publish ? this.describe() : undefined),
-        }),
       reportError: onError,
       track: (ctx) => {
         this.#calls.add(ctx);
@@ -195,26 +272,27 @@ export class MicroAPI {
     if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
   }
 
-  /** The options the app was made with (its services as a list); for tools that rebuild it. */
+  /** The services, in the order given (and the built-in `health` service last). */
+  get services(): Service[] {
+    return this.#router.services;
+  }
+
+  /** The options the app was made with (its own services, without built-in ones). */
   get options(): Readonly<MicroAPIOptions> {
     return this.#options;
   }
 
   /**
-   * Describes the app: what `GET /_microapi/introspection` publishes, built on first use.
+   * Describes the app: what `GET /_microapi/introspection` publishes, built on first use. The
+   * built-in `health` service is left out (it is the same in every app; see docs/codegen.md).
    *
    * @returns The introspection document.
    */
   describe(): IntrospectionDocument {
-    return this.#introspection ??= buildIntrospection(this.#router.services, {
-      schemaNames: this.#options.schemaNames,
-      basePath: this.#env.basePath,
-    });
-  }
-
-  /** The services, in the order given. */
-  get services(): Service[] {
-    return this.#router.services;
+    return this.#introspection ??= buildIntrospection(
+      this.#router.services.filter((service) => !this.#builtinServices.has(service)),
+      { schemaNames: this.#options.schemaNames, basePath: this.#env.basePath },
+    );
   }
 
   /** How many calls are in flight, on every transport. */
@@ -228,13 +306,128 @@ export class MicroAPI {
   }
 
   /**
-   * Listens for HTTP on Deno or Bun.
+   * Adds middleware around every call, inside what is already there.
+   *
+   * @param middleware The middleware, outermost first.
+   * @returns This app.
+   */
+  use(...middleware: Middleware[]): this {
+    for (const m of middleware) {
+      if (typeof m !== "function") throw new TypeError("Invalid middleware: expected a function");
+    }
+    this.#middleware.push(...middleware);
+    return this;
+  }
+
+  /**
+   * Replaces a dependency's resolver everywhere in this app (for tests: a fake database, a fixed
+   * user). Calls already running keep what they resolved.
+   *
+   * @param dependency The dependency to replace.
+   * @param resolve The replacement, or undefined to restore the original.
+   * @returns This app.
+   */
+  override<T>(dependency: Dependency<T>, resolve: Resolver<T> | undefined): this {
+    if (resolve === undefined) this.#overrides.delete(dependency);
+    else this.#overrides.set(dependency, resolve as Resolver<unknown>);
+    return this;
+  }
+
+  /**
+   * Registers code to run before the app accepts calls (after the lifespan's setup).
+   *
+   * @param hook The code.
+   * @returns This app.
+   */
+  onStartup(hook: () => unknown): this {
+    this.#startup.push(hook);
+    return this;
+  }
+
+  /**
+   * Registers code to run when the app stops, after the calls in flight have drained (before the
+   * lifespan's teardown).
+   *
+   * @param hook The code.
+   * @returns This app.
+   */
+  onShutdown(hook: () => unknown): this {
+    this.#shutdownHooks.push(hook);
+    return this;
+  }
+
+  /**
+   * Runs the lifespan's setup and the startup hooks, once. `serve()` does this; call it yourself
+   * when you use `fetch` or a test connection directly.
+   *
+   * @returns When the app is ready.
+   */
+  start(): Promise<void> {
+    return this.#started ??= (async () => {
+      if (this.#lifespan) {
+        this.#teardown = this.#lifespan(this);
+        await this.#teardown.next();
+      }
+      for (const hook of this.#startup) await hook();
+    })();
+  }
+
+  /**
+   * Runs the shutdown hooks and the lifespan's teardown, once (only if the app was started).
+   * `server.shutdown()` does this after the calls in flight have drained.
+   *
+   * @returns When torn down.
+   */
+  stop(): Promise<void> {
+    if (!this.#started) return Promise.resolve();
+    return this.#stopped ??= (async () => {
+      await this.#started?.catch(() => {});
+      for (const hook of this.#shutdownHooks) await hook();
+      await this.#teardown?.next();
+    })();
+  }
+
+  /**
+   * For transport authors: finds the method a route names.
+   *
+   * @param route The service, method and version.
+   * @returns The method, or the `not_found` error a caller should get.
+   */
+  resolve(route: Route): MethodEntry | RpcError {
+    const path = routePath(route);
+    return this.#router.lookup(path) ?? this.#router.notFound(path);
+  }
+
+  /**
+   * For transport authors: runs a call through the app's pipeline (middleware, dependencies,
+   * validation, the handler, errors, deadlines), exactly as HTTP and WebSocket calls run. While the
+   * app shuts down, the call ends at once with `unavailable`.
+   *
+   * @param call The call, as the transport received it.
+   * @param sink Where the response goes.
+   * @returns When the call has ended.
+   */
+  dispatch(call: IncomingCall, sink: CallSink): Promise<void> {
+    if (this.#draining) {
+      sink.open(new Headers());
+      sink.close(
+        new RpcError("unavailable", "The server is shutting down; try again"),
+        new Headers(),
+      );
+      return Promise.resolve();
+    }
+    return runCall(call, sink, this.#env);
+  }
+
+  /**
+   * Starts the app (lifespan, startup hooks) and listens for HTTP and WebSocket on Deno or Bun.
    *
    * @param options Port, hostname, grace period, abort signal.
    * @returns The running server.
    * @throws {Error} When the address is in use.
    */
   async serve(options: ServeOptions = {}): Promise<Server> {
+    await this.start();
     const listener = await listen({
       port: options.port ?? 8080,
       hostname: options.hostname ?? "0.0.0.0",
@@ -271,6 +464,7 @@ export class MicroAPI {
     // listener stays open until the calls have drained: Deno's server.shutdown() would close
     // WebSockets at once, cutting their calls short of the grace period.
     this.#draining = true;
+    this.health?.notifyDraining();
     if (!(await this.#waitIdle(gracePeriodMs))) {
       const reason = new RpcError("unavailable", "The server is shutting down");
       for (const ctx of this.#calls) ctx.abort(reason);
@@ -286,6 +480,7 @@ export class MicroAPI {
     const done = await Promise.race([closed.then(() => true), timer.promise]);
     clearTimeout(id);
     if (!done) await listener.terminate();
+    await this.stop();
   }
 
   /** The WebSocket endpoint adapters upgrade requests for. */
@@ -350,7 +545,7 @@ export class MicroAPI {
  * @param value Anything, such as a module export.
  * @returns `true` for apps.
  */
-export function isMicroAPI(value: unknown): value is MicroAPI {
+export function isApp(value: unknown): value is MicroAPI {
   return typeof value === "object" && value !== null &&
     (value as Record<string, unknown>)["~microapi"] === "app";
 }

@@ -1,3 +1,5 @@
+import type { DependencyMap } from "../schema/dependency.ts";
+import type { Middleware } from "../schema/middleware.ts";
 import type { MethodDefinition } from "../schema/service.ts";
 import type { RpcError } from "../protocol/rpc_error.ts";
 
@@ -18,6 +20,10 @@ export interface MethodEntry {
   readonly method: MethodDefinition;
   /** Deprecation of the method or, failing that, of its service. */
   readonly deprecated: boolean | string;
+  /** The service's middleware (the live list: `service.use()` adds to it). */
+  readonly serviceMiddleware: readonly Middleware[];
+  /** The service's dependencies. */
+  readonly serviceDeps: Readonly<DependencyMap>;
 }
 
 /**

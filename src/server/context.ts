@@ -1,6 +1,8 @@
-import type { Context } from "../schema/context.ts";
+import type { AppState, Context } from "../schema/context.ts";
+import type { Dependency } from "../schema/dependency.ts";
 import type { Pattern } from "../schema/pattern.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import { DependencyScope, type Overrides } from "./dependencies.ts";
 
 /** Response headers that refuse changes once they have been sent. */
 class ResponseHeaders extends Headers {
@@ -51,6 +53,10 @@ export interface CallInit {
   metadata: Headers;
   /** The timeout the client asked for, in milliseconds. */
   timeoutMs: number | undefined;
+  /** The app's state. */
+  state: AppState;
+  /** Dependency overrides. */
+  overrides: Overrides;
 }
 
 const EMPTY = new Headers();
@@ -72,7 +78,11 @@ export class CallContext implements Context {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #responseHeaders: ResponseHeaders | undefined;
   #trailers: Headers | undefined;
-  #onAbort: ((reason: RpcError) => void) | undefined;
+  #waiters: Set<(reason: RpcError) => void> | undefined;
+  #state: AppState;
+  #overrides: Overrides;
+  #scope: DependencyScope | undefined;
+  #deps: Record<string, unknown> = {};
 
   /**
    * Creates the context and starts the deadline timer.
@@ -86,6 +96,8 @@ export class CallContext implements Context {
     this.pattern = init.pattern;
     this.transport = init.transport;
     this.metadata = init.metadata;
+    this.#state = init.state;
+    this.#overrides = init.overrides;
     if (init.timeoutMs !== undefined) {
       this.deadline = Date.now() + init.timeoutMs;
       this.#timer = setTimeout(() => {
@@ -107,6 +119,46 @@ export class CallContext implements Context {
 
   get trailers(): Headers {
     return this.#trailers ??= new Headers();
+  }
+
+  get state(): AppState {
+    return this.#state;
+  }
+
+  get deps(): Readonly<Record<string, unknown>> {
+    return this.#deps;
+  }
+
+  get<T>(dependency: Dependency<T>): Promise<T> {
+    this.#scope ??= new DependencyScope(this, this.#overrides);
+    return this.#scope.get(dependency);
+  }
+
+  /**
+   * Resolves declared dependencies, in order, into `ctx.deps` (a later name hides an earlier one).
+   *
+   * @param declared Lists of named dependencies: the app's, the service's, the method's.
+   */
+  async resolveDeclared(
+    declared: readonly Readonly<Record<string, Dependency<unknown>>>[],
+  ): Promise<void> {
+    for (const map of declared) {
+      for (const name in map) this.#deps[name] = await this.get(map[name]!);
+    }
+  }
+
+  /** True when dependencies made during the call need cleaning up. */
+  get needsCleanup(): boolean {
+    return this.#scope?.needsCleanup ?? false;
+  }
+
+  /**
+   * Cleans up the call's dependencies.
+   *
+   * @param report Receives cleanup errors.
+   */
+  cleanup(report: (error: unknown) => void): Promise<void> {
+    return this.#scope?.close(report) ?? Promise.resolve();
   }
 
   /** The response headers as they are now (a shared empty Headers when none were set). */
@@ -132,7 +184,8 @@ export class CallContext implements Context {
   abort(reason: RpcError): void {
     if (this.#controller.signal.aborted) return;
     this.#controller.abort(reason);
-    this.#onAbort?.(reason);
+    for (const reject of this.#waiters ?? []) reject(reason);
+    this.#waiters = undefined;
   }
 
   /**
@@ -150,14 +203,15 @@ export class CallContext implements Context {
       return Promise.reject(signal.reason);
     }
     return new Promise<T>((resolve, reject) => {
-      this.#onAbort = reject;
+      const waiters = this.#waiters ??= new Set();
+      waiters.add(reject);
       promise.then(
         (value) => {
-          this.#onAbort = undefined;
+          waiters.delete(reject);
           resolve(value);
         },
         (error) => {
-          this.#onAbort = undefined;
+          waiters.delete(reject);
           reject(error);
         },
       );

@@ -9,7 +9,7 @@ import {
 import type { Limits } from "../protocol/limits.ts";
 import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { BUILT_IN_PREFIX, routeLabel } from "../protocol/route.ts";
+import { routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
 import { parseTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
@@ -31,8 +31,8 @@ export interface HttpEnv extends PipelineEnv {
   isDraining(): boolean;
   /** Answers requests that are not calls; undefined for the default 404. */
   readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
-  /** Answers the built-in endpoints under `/_microapi/` it knows; undefined for other paths. */
-  builtIn(request: Request, path: string): Response | undefined;
+  /** Built-in endpoints under `/_microapi/` that answer GET, by path. */
+  readonly builtins: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>;
 }
 
 /**
@@ -46,12 +46,12 @@ export interface HttpEnv extends PipelineEnv {
  */
 export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | Response {
   const path = pathOf(request.url, env.basePath);
-  if (path?.startsWith(BUILT_IN_PREFIX)) {
-    const response = env.builtIn(request, path);
-    if (response) return response;
-  }
   const entry = path === undefined ? undefined : env.router.lookup(path);
   if (request.method !== "POST") {
+    const builtin = request.method === "GET" && path !== undefined
+      ? env.builtins.get(path)
+      : undefined;
+    if (builtin) return builtin(request);
     if (path === WS_PATH) {
       return errorResponse(
         new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),

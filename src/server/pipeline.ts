@@ -1,16 +1,22 @@
-import type { Context } from "../schema/context.ts";
+import type { AppState, Context } from "../schema/context.ts";
+import type { DependencyMap } from "../schema/dependency.ts";
+import type { Middleware } from "../schema/middleware.ts";
+import { streamsOutput } from "../schema/pattern.ts";
 import type { MethodDefinition } from "../schema/service.ts";
 import { Stream, StreamClosedError } from "../schema/stream.ts";
 import { type Issue, summarizeIssues, validate } from "../schema/validate.ts";
+import { DEPRECATION_HEADER } from "../protocol/headers.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import type { CallSink, IncomingCall } from "./call.ts";
 import { CallContext } from "./context.ts";
+import type { Overrides } from "./dependencies.ts";
 
 /** What the pipeline needs from the app around it. */
 export interface PipelineEnv {
   /**
-   * Reports an error the client only sees as `internal` (a handler bug, an invalid response).
+   * Reports an error the client only sees as `internal` (a handler bug, an invalid response, a
+   * failed cleanup).
    *
    * @param error The original error.
    * @param ctx The call it happened in.
@@ -23,18 +29,32 @@ export interface PipelineEnv {
    * @returns A function that unregisters it.
    */
   track(ctx: CallContext): () => void;
+  /** The app's middleware, outermost first. */
+  readonly middleware: readonly Middleware[];
+  /** The app's dependencies, resolved before every method. */
+  readonly deps: Readonly<DependencyMap>;
+  /** The app's state. */
+  readonly state: AppState;
+  /** Dependency overrides. */
+  readonly overrides: Overrides;
+}
+
+/** What the handler is doing: settled once it has finished, also after the call has ended. */
+interface HandlerState {
+  settled: Promise<unknown>;
 }
 
 /**
- * Runs one call from start to final status: creates its context (signal, deadline, metadata),
- * validates every message in and out, runs the handler, streams its output into the sink, and
- * turns whatever happens into exactly one final status. Never throws: every outcome, including a
- * handler bug or a disconnect, ends in `sink.close()`.
+ * Runs one call from start to final status: creates its context (signal, deadline, metadata,
+ * dependencies), runs the middleware, resolves the declared dependencies, validates every message
+ * in and out, runs the handler, streams its output into the sink, and turns whatever happens into
+ * exactly one final status. Never throws: every outcome, including a handler bug or a disconnect,
+ * ends in `sink.close()`. Dependencies are cleaned up after that, once the handler has finished.
  *
  * @param call The call, from a transport.
  * @param sink Where the response goes.
- * @param env Error reporting and in-flight tracking.
- * @returns When the call has ended (the handler may still be unwinding if it ignored its signal).
+ * @param env The app.
+ * @returns When the call has ended and its dependencies are cleaned up.
  */
 export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineEnv): Promise<void> {
   const { entry } = call;
@@ -46,6 +66,8 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
     transport: call.transport,
     metadata: call.metadata,
     timeoutMs: call.timeoutMs,
+    state: env.state,
+    overrides: env.overrides,
   });
   const untrack = env.track(ctx);
   const peer = call.signal;
@@ -68,22 +90,74 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
     sink.open(ctx.sentHeaders);
   };
   const inbound = new InboundState();
+  const handler: HandlerState = { settled: Promise.resolve() };
+  let single: { value: unknown } | undefined;
   let error: RpcError | undefined;
   try {
-    await invoke(call, ctx, sink, open, inbound, env);
+    if (entry.deprecated) ctx.responseHeaders.set(DEPRECATION_HEADER, "true");
+    const core = async () => {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      await ctx.race(
+        ctx.resolveDeclared([env.deps, entry.serviceDeps, entry.method.deps]),
+      );
+      single = await invoke(call, ctx, sink, open, inbound, handler, env);
+    };
+    const chain = [...env.middleware, ...entry.serviceMiddleware, ...entry.method.middleware];
+    await (chain.length === 0 ? core() : ctx.race(runChain(chain, ctx, core)));
     if (inbound.failure) throw inbound.failure;
+    if (!streamsOutput(entry.method.pattern)) {
+      if (!single) {
+        throw new RpcError(
+          "internal",
+          "A middleware ended the call without a response or an error",
+        );
+      }
+      open();
+      const accepted = sink.send(single.value);
+      if (accepted) await ctx.race(accepted);
+    }
   } catch (thrown) {
     error = finalError(thrown, ctx, inbound, env);
   } finally {
     peer?.removeEventListener("abort", onPeerAbort);
     ctx.dispose();
     call.messages.cancel();
-    untrack();
   }
   // The call is over for the handler too: anything it still awaits should stop.
   ctx.abort(error ?? new RpcError("cancelled", "The call has ended"));
   open();
   sink.close(error, ctx.sentTrailers);
+  if (ctx.needsCleanup) {
+    // Resources a dependency lent the handler are taken back only when it has let go of them.
+    await handler.settled.catch(() => {});
+    await ctx.cleanup((e) => env.reportError(e, ctx));
+  }
+  untrack();
+}
+
+/**
+ * Runs middleware in onion order around the core; `next()` may be called once.
+ */
+function runChain(
+  chain: readonly Middleware[],
+  ctx: Context,
+  core: () => Promise<void>,
+): Promise<void> {
+  const dispatch = (index: number): Promise<void> => {
+    if (index === chain.length) return core();
+    let called = false;
+    const next = () => {
+      if (called) return Promise.reject(new TypeError("A middleware called next() twice"));
+      called = true;
+      return dispatch(index + 1);
+    };
+    try {
+      return Promise.resolve(chain[index]!(ctx, next));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  return dispatch(0);
 }
 
 /** Records the first bad message of a streamed input, which decides the call's status. */
@@ -91,46 +165,55 @@ class InboundState {
   failure: RpcError | undefined;
 }
 
+/**
+ * The centre of the onion: reads the input, runs the handler, and streams its output. For unary
+ * and client streaming the checked output is returned, to be sent once the middleware is done.
+ */
 async function invoke(
   call: IncomingCall,
   ctx: CallContext,
   sink: CallSink,
   open: () => void,
   inbound: InboundState,
+  handler: HandlerState,
   env: PipelineEnv,
-): Promise<void> {
+): Promise<{ value: unknown } | undefined> {
   const { method } = call.entry;
-  if (ctx.signal.aborted) throw ctx.signal.reason;
   switch (method.pattern) {
     case "unary": {
       const input = await readSingle(call, ctx);
-      const output = await settle(ctx, callHandler(method, input, ctx));
-      await sendOne(method, output, ctx, sink, open, env);
-      return;
+      const output = await settle(ctx, callHandler(method, input, ctx, handler));
+      return { value: await checkOutput(method, output, ctx, env) };
     }
     case "server_streaming": {
       const input = await readSingle(call, ctx);
-      await pump(method, callHandler(method, input, ctx), ctx, sink, open, env);
-      return;
+      await pump(method, callHandler(method, input, ctx, handler), ctx, sink, open, handler, env);
+      return undefined;
     }
     case "client_streaming": {
       const input = inboundStream(call, ctx, inbound);
-      const output = await settle(ctx, callHandler(method, input, ctx));
+      const output = await settle(ctx, callHandler(method, input, ctx, handler));
       if (inbound.failure) throw inbound.failure;
-      await sendOne(method, output, ctx, sink, open, env);
-      return;
+      return { value: await checkOutput(method, output, ctx, env) };
     }
     case "bidi_streaming": {
       const input = inboundStream(call, ctx, inbound);
-      await pump(method, callHandler(method, input, ctx), ctx, sink, open, env);
-      return;
+      await pump(method, callHandler(method, input, ctx, handler), ctx, sink, open, handler, env);
+      return undefined;
     }
   }
 }
 
-function callHandler(method: MethodDefinition, input: unknown, ctx: Context): unknown {
+function callHandler(
+  method: MethodDefinition,
+  input: unknown,
+  ctx: Context,
+  handler: HandlerState,
+): unknown {
   try {
-    return method.handler(input, ctx);
+    const result = method.handler(input, ctx);
+    if (isThenable(result)) handler.settled = Promise.resolve(result);
+    return result;
   } catch (error) {
     return Promise.reject(error);
   }
@@ -138,7 +221,7 @@ function callHandler(method: MethodDefinition, input: unknown, ctx: Context): un
 
 /** Waits for a handler's result, unless the call is aborted first. */
 function settle(ctx: CallContext, result: unknown): unknown {
-  if (result instanceof Promise || isThenable(result)) return ctx.race(Promise.resolve(result));
+  if (isThenable(result)) return ctx.race(Promise.resolve(result));
   return result;
 }
 
@@ -227,20 +310,6 @@ async function checkOutput(
   throw error;
 }
 
-async function sendOne(
-  method: MethodDefinition,
-  output: unknown,
-  ctx: CallContext,
-  sink: CallSink,
-  open: () => void,
-  env: PipelineEnv,
-): Promise<void> {
-  const value = await checkOutput(method, await output, ctx, env);
-  open();
-  const accepted = sink.send(value);
-  if (accepted) await ctx.race(accepted);
-}
-
 /**
  * Sends what a streaming handler yields, one message at a time, waiting for the transport when it
  * pushes back. If the call ends early (error, cancel, deadline), the generator is told to return,
@@ -252,26 +321,29 @@ async function pump(
   ctx: CallContext,
   sink: CallSink,
   open: () => void,
+  handler: HandlerState,
   env: PipelineEnv,
 ): Promise<void> {
   if (result instanceof Promise) await result; // a rejected handler surfaces here
   if (typeof result !== "object" || result === null || !(Symbol.asyncIterator in result)) {
-    const error = new RpcError("internal", "internal error");
     env.reportError(
       new TypeError(
         `Handler of ${routeLabel(ctx)} must return an async iterable (async function*)`,
       ),
       ctx,
     );
-    throw error;
+    throw new RpcError("internal", "internal error");
   }
   const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  let finished = false;
+  const finished = Promise.withResolvers<unknown>();
+  handler.settled = finished.promise;
+  let done = false;
   try {
     for (;;) {
       const step = await ctx.race(iterator.next());
       if (step.done) {
-        finished = true;
+        done = true;
+        finished.resolve(undefined);
         return;
       }
       const value = await checkOutput(method, step.value, ctx, env);
@@ -280,9 +352,10 @@ async function pump(
       if (accepted) await ctx.race(accepted);
     }
   } finally {
-    if (!finished) {
-      // Not awaited: a generator paused inside an await returns when it next yields.
-      Promise.resolve().then(() => iterator.return?.()).catch(() => {});
+    if (!done) {
+      // Not awaited: a generator paused inside an await returns when it next yields, and its
+      // finally blocks run then.
+      Promise.resolve().then(() => iterator.return?.()).then(finished.resolve, finished.resolve);
     }
   }
 }

@@ -44,6 +44,8 @@ export class Router {
           version: service.version,
           method,
           deprecated: method.deprecated || service.deprecated,
+          serviceMiddleware: service.middleware,
+          serviceDeps: service.deps,
         });
       }
     }

@@ -1,3 +1,4 @@
+import { Queue } from "../_util/queue.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { headersToRecord } from "../protocol/stream_lines.ts";
 import type { ServerFrame } from "../protocol/ws_frames.ts";
@@ -25,8 +26,7 @@ export class WsServerCall implements MessageSource, CallSink {
   #send: (frame: ServerFrame) => void;
   #onEnded: () => void;
   #window: number;
-  #queue: unknown[] = [];
-  #head = 0;
+  #queue = new Queue<unknown>();
   #halfClosed = false;
   #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
   #received = 0;
@@ -129,13 +129,8 @@ export class WsServerCall implements MessageSource, CallSink {
   // ---- MessageSource: what the pipeline reads ----
 
   next(): Promise<IteratorResult<unknown, undefined>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
+    if (this.#queue.size > 0) {
+      const value = this.#queue.take();
       this.#taken();
       return Promise.resolve({ done: false, value });
     }
@@ -145,8 +140,7 @@ export class WsServerCall implements MessageSource, CallSink {
   }
 
   cancel(): void {
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.clear();
     this.#waiter?.resolve(DONE);
     this.#waiter = undefined;
   }

@@ -15,6 +15,18 @@ import { MicroAPI } from "../../mod.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
+/** Chromium's helper processes may write to the profile for a moment after it is killed. */
+async function removeProfile(path: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await rm(path, { recursive: true, force: true });
+    } catch (error) {
+      if (attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 test(`browser: Chromium runs the client against a ${runtime} server`, async () => {
   const bundle = await runCommand([
     runtimeBinary("bun"),
@@ -98,6 +110,6 @@ test(`browser: Chromium runs the client against a ${runtime} server`, async () =
     browser.kill("SIGKILL");
     await browser.exited;
     await server.shutdown({ gracePeriodMs: 500 });
-    await rm(profile, { recursive: true, force: true });
+    await removeProfile(profile);
   }
 });

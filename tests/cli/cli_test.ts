@@ -184,7 +184,7 @@ test("cli: info prints one row per method, --json the introspection document", a
   const outcome = await cli(["info", "examples/serve.ts"]);
   assert.equal(outcome.code, 0, outcome.stderr);
   const lines = outcome.stdout.trim().split("\n");
-  assert.equal(lines[0], "3 services, 4 methods (examples/serve.ts)");
+  assert.equal(lines[0], "4 services, 6 methods (examples/serve.ts)");
   assert.match(lines[2]!, /^ {2}service +method +pattern +route +input +output$/);
   assert.match(
     outcome.stdout,
@@ -199,9 +199,12 @@ test("cli: info prints one row per method, --json the introspection document", a
   assert.equal(doc.microapi, 1);
   // Schema names come from the modules examples/serve.ts imports.
   assert.deepEqual(Object.keys(doc.$defs).sort(), [
+    "Account",
     "AggregateResult",
     "ChatMessage",
     "ChatReply",
+    "CloseAccountRequest",
+    "CloseAccountResponse",
     "DataPoint",
     "GetUserRequest",
     "ListUsersRequest",
@@ -263,6 +266,8 @@ test("cli: serve prints the startup table and serves until stopped; generate fro
   assert.match(out, new RegExp(`^Introspection: ${url}/_microapi/introspection$`, "m"));
   assert.match(out, new RegExp(`^WebSocket: ${url.replace("http", "ws")}/_microapi/ws$`, "m"));
   assert.match(out, /^CORS origins: http:\/\/localhost:5173$/m);
+  assert.match(out, new RegExp(`^Health: ${url}/_microapi/health$`, "m"));
+  assert.doesNotMatch(out, /^ {2}health /m);
 
   await using connection = new Connection(url);
   assert.deepEqual(await connection.unary("hello/greet", { name: "cli" }), { text: "Hello, cli" });

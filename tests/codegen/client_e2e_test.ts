@@ -29,7 +29,7 @@ for (const transport of ["http", "ws"] as const) {
   test(`generated client: every pattern of the examples over ${transport}`, async () => {
     await using dir = await tempDir();
     const client = await generated<ExamplesClient>("examples/serve.ts", dir.path);
-    const app = new MicroAPI({ services: examples.services });
+    const app = new MicroAPI(examples.options);
     await using server = await app.serve({ port: 0, hostname: "127.0.0.1" });
     await using connection = new Connection(server.url, { transport, timeoutMs: 10_000 });
 

@@ -13,5 +13,5 @@ test("generate: examples/client is what `deno task generate:examples` writes (up
     "--check",
   ]);
   assert.equal(outcome.code, 0, outcome.stderr);
-  assert.match(outcome.stdout, /examples\/client\/ is up to date \(3 services, 4 methods/);
+  assert.match(outcome.stdout, /examples\/client\/ is up to date \(4 services, 6 methods/);
 });

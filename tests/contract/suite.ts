@@ -105,6 +105,16 @@ export function contract(label: string, start: StartTarget): void {
     assert.equal(trailers?.get("x-cost"), "7");
   });
 
+  it("onHeaders and onTrailers fire once per call, also when the server sets none", async ({ connection }) => {
+    let headers = 0;
+    let trailers = 0;
+    const options = { onHeaders: () => headers++, onTrailers: () => trailers++ };
+    await connection.unary("users/get_user", { user_id: 1 }, options);
+    await connection.serverStream("users/list_users", { limit: 2 }, options).toArray();
+    await rejection(connection.unary("users/get_user", { user_id: 404 }, options));
+    assert.deepEqual({ headers, trailers }, { headers: 3, trailers: 3 });
+  });
+
   it("server stream: headers before the first message, trailers at the end", async ({ connection }) => {
     let headers: Headers | undefined;
     let trailers: Headers | undefined;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "../_harness.ts";
-import { type IntrospectionDocument, isMicroAPI, MicroAPI, Service, z } from "../../mod.ts";
+import { type IntrospectionDocument, isApp, MicroAPI, Service, z } from "../../mod.ts";
 
 const User = z.object({ name: z.string() });
 const users = new Service("users").method("get", { output: User }, () => ({ name: "a" }));
@@ -70,15 +70,16 @@ test("introspection is on by default, off when MICROAPI_ENV or NODE_ENV says pro
   assert.equal((await get(app!, "/_microapi/introspection")).status, 200);
 });
 
-test("the introspection document lives under the base path and answers only GET", async () => {
+test("the introspection document lives under the base path and answers GET only", async () => {
   const app = new MicroAPI({ services: [users], basePath: "/rpc", introspection: true });
   const response = await get(app, "/rpc/_microapi/introspection");
   assert.equal(response.status, 200);
   assert.equal((await response.json()).basePath, "/rpc");
   assert.equal((await get(app, "/_microapi/introspection")).status, 404);
+  // Like every built-in endpoint, it answers GET only.
   const post = await get(app, "/rpc/_microapi/introspection", { method: "POST" });
-  assert.equal(post.status, 405);
-  assert.equal(post.headers.get("allow"), "GET");
+  assert.equal(post.status, 404);
+  await post.body?.cancel();
   // Other paths under the prefix are not endpoints: the usual 404 (or the fallback) answers.
   assert.equal((await get(app, "/rpc/_microapi/nothing")).status, 404);
   const withFallback = new MicroAPI({
@@ -88,11 +89,13 @@ test("the introspection document lives under the base path and answers only GET"
   assert.equal((await get(withFallback, "/_microapi/nothing")).status, 418);
 });
 
-test("isMicroAPI() recognises apps by their brand, not by class", () => {
+test("app.options lists the app's own services, without the built-in health service", () => {
   const app = new MicroAPI({ services: [users] });
-  assert.equal(isMicroAPI(app), true);
-  assert.equal(isMicroAPI({ "~microapi": "app" }), true);
-  assert.equal(isMicroAPI(users), false);
-  assert.equal(isMicroAPI(null), false);
+  assert.ok(isApp(app));
   assert.deepEqual(app.options.services, [users]);
+  assert.deepEqual(app.services.map((s) => s.name), ["users", "health"]);
+  // So an app rebuilt from its options (what microapi serve does) is valid.
+  assert.deepEqual(new MicroAPI(app.options).services.map((s) => s.name), ["users", "health"]);
+  // And the introspection document leaves the built-in service out.
+  assert.deepEqual(app.describe().services.map((s) => s.name), ["users"]);
 });

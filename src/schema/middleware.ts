@@ -1,0 +1,28 @@
+import type { Context } from "./context.ts";
+
+/**
+ * Code that wraps calls, in onion order: app middleware outermost, then the service's, then the
+ * method's, each list in the order given; the handler is at the centre.
+ *
+ * A middleware runs before the request message is read, so it can refuse a call cheaply: throw an
+ * RpcError (`unauthenticated`, `resource_exhausted`...) instead of calling `next()`.
+ * `await next()` runs the rest of the call and settles when the call is over: for a streaming
+ * call, after its last message has been sent. It rejects with the RpcError the call ends with,
+ * including `cancelled` and `deadline_exceeded`, so a middleware sees the final status of every
+ * call. Response headers can be set before `next()` (and, for unary and client-streaming calls,
+ * after it too: their response is sent once the middleware is done); trailers until the end.
+ *
+ * @example
+ * ```ts
+ * import type { Middleware } from "../../mod.ts";
+ * const timing: Middleware = async (ctx, next) => {
+ *   const started = performance.now();
+ *   try {
+ *     await next();
+ *   } finally {
+ *     ctx.trailers.set("x-duration-ms", (performance.now() - started).toFixed(1));
+ *   }
+ * };
+ * ```
+ */
+export type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void> | void;
