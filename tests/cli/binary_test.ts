@@ -182,7 +182,7 @@ test("compiled binary: build makes a self-contained server that serves, describe
     const url = (await server.waitFor(/Listening on (\S+)/))[1]!;
     await callThrough(`${dir.path}/lib`, url);
   } finally {
-    server.kill("SIGTERM");
+    server.kill("SIGINT"); // Ctrl-C
   }
   assert.equal(await server.exited, 0, server.stderr());
 });
