@@ -183,12 +183,32 @@ export class ServerProcess {
 }
 
 /**
- * CPU time a process has used so far (user + system, all threads), from /proc.
+ * CPU time a process has used so far, all threads, in seconds: the sum of the run times in
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds), or, where that is missing, utime + stime from
+ * /proc/<pid>/stat (1/100 s). Threads that have already exited are not counted.
  *
  * @param pid The process.
- * @returns Seconds, or NaN when unavailable.
+ * @returns Seconds, or NaN when unavailable (not Linux, or the process is gone).
  */
 export function cpuSeconds(pid: number): number {
+  let tasks: Deno.DirEntry[] | undefined;
+  try {
+    tasks = [...Deno.readDirSync(`/proc/${pid}/task`)];
+  } catch {
+    // no per-thread figures: fall back to /proc/<pid>/stat
+  }
+  if (tasks && tasks.length > 0) {
+    let ns = 0;
+    for (const task of tasks) {
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/schedstat`);
+        ns += Number(stat.split(" ")[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    if (Number.isFinite(ns) && ns > 0) return ns / 1e9;
+  }
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -201,6 +221,8 @@ export function cpuSeconds(pid: number): number {
 
 /** The streaming client process, fed one command per line. */
 export class StreamClient {
+  /** The client's process id. */
+  readonly pid: number;
   #child: Deno.ChildProcess;
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #lines: LineReader;
@@ -220,6 +242,7 @@ export class StreamClient {
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
+    this.pid = this.#child.pid;
     this.#writer = this.#child.stdin.getWriter();
     this.#lines = new LineReader(this.#child.stdout);
   }

@@ -163,6 +163,8 @@ interface UnaryRound extends WrkResult {
   serverCpu: number;
   /** wrk's CPU use over the same window. */
   wrkCpu: number;
+  /** Server CPU time per request over the whole run, in microseconds. */
+  cpuPerRequest: number;
 }
 
 type UnaryKind = "raw" | "microapi" | "ceiling";
@@ -212,6 +214,7 @@ async function runWrk(
     target.url,
   ]);
   const { server } = target;
+  const before = cpuSeconds(server.pid);
   const child = new Deno.Command(program, {
     args,
     cwd: launch.root,
@@ -229,9 +232,11 @@ async function runWrk(
   const serverCpu = (cpuSeconds(server.pid) - s0) / elapsed;
   const wrkCpu = (cpuSeconds(child.pid) - w0) / elapsed;
   const { success, stdout, stderr } = await output;
+  const after = cpuSeconds(server.pid);
   const text = new TextDecoder().decode(stdout);
   if (!success) throw new Error(`wrk failed: ${new TextDecoder().decode(stderr)}\n${text}`);
-  return { ...parseWrk(text), serverCpu, wrkCpu };
+  const result = parseWrk(text);
+  return { ...result, serverCpu, wrkCpu, cpuPerRequest: (after - before) * 1e6 / result.requests };
 }
 
 function describeRound(kind: string, r: UnaryRound): string {
@@ -240,9 +245,9 @@ function describeRound(kind: string, r: UnaryRound): string {
     : "";
   return `${kind.padEnd(8)} ${formatRate(r.rps).padStart(8)} req/s  p50 ${
     formatMs(r.p50).padStart(7)
-  }  p99 ${formatMs(r.p99).padStart(7)}  CPU: server ${pct(r.serverCpu)}, wrk ${
-    pct(r.wrkCpu)
-  }${errors}`;
+  }  p99 ${formatMs(r.p99).padStart(7)}  server CPU ${
+    r.cpuPerRequest.toFixed(1)
+  }us/req  CPU use: server ${pct(r.serverCpu)}, wrk ${pct(r.wrkCpu)}${errors}`;
 }
 
 function pct(fraction: number): string {
@@ -298,6 +303,7 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
   for (const [runtime, series] of results) {
     const rawRates = series.raw.map((r) => r.rps);
     const rawRps = median(rawRates);
+    const rawCpu = median(series.raw.map((r) => r.cpuPerRequest));
     for (const kind of UNARY_KINDS) {
       const rounds = series[kind];
       const rates = rounds.map((r) => r.rps);
@@ -326,6 +332,8 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
           : `${formatRatio(median(pairs))} (${formatRatio(Math.min(...pairs))}-${
             formatRatio(Math.max(...pairs))
           })`,
+        median(rounds.map((r) => r.cpuPerRequest)).toFixed(1),
+        formatRatio(rawCpu / median(rounds.map((r) => r.cpuPerRequest))),
         pct(median(rounds.map((r) => r.serverCpu))),
         pct(median(rounds.map((r) => r.wrkCpu))),
         notes.join("; "),
@@ -340,8 +348,10 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
     "p99",
     "ratio",
     "pairwise (min-max)",
-    "srv CPU",
-    "wrk CPU",
+    "CPU us/req",
+    "CPU ratio",
+    "srv busy",
+    "wrk busy",
     "notes",
   ], rows);
 }
@@ -375,6 +385,10 @@ interface StreamRound {
   msgPerSec: number;
   ms: number;
   chunks: number;
+  /** Server CPU time for the call (all threads), in milliseconds. */
+  serverCpuMs: number;
+  /** Client CPU time for the call, in milliseconds. */
+  clientCpuMs: number;
 }
 
 type StreamSeries = Record<Variant, StreamRound[]>;
@@ -398,7 +412,7 @@ async function benchStream(
     const { client, path } = VARIANTS[variant];
     return {
       client,
-      url: path === "microapi" ? servers.microapi.url : servers.raw.url,
+      url: servers[path === "microapi" ? "microapi" : "raw"].url,
       path: path === "raw_batched" ? "/users/list_users_batched" : "/users/list_users",
       limit: options.messages,
     };
@@ -410,9 +424,20 @@ async function benchStream(
     for (let round = 1; round <= options.streamRounds; round++) {
       const parts: string[] = [];
       for (const variant of variants) {
+        const server = servers[VARIANTS[variant].path === "microapi" ? "microapi" : "raw"];
+        const before = cpuSeconds(server.pid);
+        const clientBefore = cpuSeconds(client.pid);
         const result = await client.run(command(variant));
+        const serverCpuMs = (cpuSeconds(server.pid) - before) * 1000;
+        const clientCpuMs = (cpuSeconds(client.pid) - clientBefore) * 1000;
         const msgPerSec = result.messages / (result.ms / 1000);
-        series[variant].push({ msgPerSec, ms: result.ms, chunks: result.chunks });
+        series[variant].push({
+          msgPerSec,
+          ms: result.ms,
+          chunks: result.chunks,
+          serverCpuMs,
+          clientCpuMs,
+        });
         parts.push(`(${variant}) ${formatRate(msgPerSec)}`);
       }
       log(`  round ${round}/${options.streamRounds}  msg/s: ${parts.join("  ")}`);
@@ -438,6 +463,8 @@ function streamTable(results: Map<Runtime, StreamSeries>, messages: number): str
         formatRate(rate),
         formatMs(median(series[variant].map((r) => r.ms))),
         variant === "a" ? "-" : (messages / chunks).toFixed(1),
+        formatMs(median(series[variant].map((r) => r.serverCpuMs))),
+        formatMs(median(series[variant].map((r) => r.clientCpuMs))),
         formatRatio(rate / perMessage),
         formatRatio(median(pairwise(rates(variant), rates("c")))),
         formatRatio(rate / batched),
@@ -451,6 +478,8 @@ function streamTable(results: Map<Runtime, StreamSeries>, messages: number): str
     "msg/s (median)",
     "time",
     "msg/chunk",
+    "srv CPU",
+    "client CPU",
     "vs (c)",
     "pairwise",
     "vs (d)",
@@ -569,9 +598,10 @@ async function main(): Promise<void> {
         `(wrk, ${options.connections} connections; p50/p99 from wrk --latency, median over rounds).`,
     );
     log(
-      "ratio = median MicroAPI / median raw; pairwise = median of per-round ratios. CPU = share " +
-        "of one core used during the run (server near 100% and wrk below it: the server is the " +
-        "bottleneck).\n",
+      "ratio = median req/s / median raw req/s; pairwise = median of per-round ratios. " +
+        "CPU us/req = server CPU time per request (all threads); CPU ratio = raw's / this one's, " +
+        "steadier than req/s on a noisy machine. busy = share of one core used mid-run (server " +
+        "near 100% and wrk below it: the server is the bottleneck).\n",
     );
     log(unaryTable(unaryResults));
     log("");
@@ -583,8 +613,9 @@ async function main(): Promise<void> {
         `per call, median msg/s of ${options.streamRounds} interleaved rounds.`,
     );
     log(
-      "vs (c) / vs (d) = ratio of medians to the raw baseline; pairwise = median of per-round " +
-        "ratios. msg/chunk = messages per body chunk the raw client read.\n",
+      "vs (c) / vs (d) = ratio of msg/s medians to that raw baseline; pairwise = median of " +
+        "per-round ratios. msg/chunk = messages per body chunk the raw client read. srv CPU / client " +
+        "CPU = CPU time each process used per call (all threads); time = wall time per call.\n",
     );
     log(streamTable(streamResults, options.messages));
     log("");
