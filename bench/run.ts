@@ -239,15 +239,27 @@ async function runWrk(
   return { ...result, serverCpu, wrkCpu, cpuPerRequest: (after - before) * 1e6 / result.requests };
 }
 
+/** Below this share of a core, a side counts as not saturated. */
+const SATURATED = 0.9;
+
+/**
+ * A round in which neither the server nor wrk kept its core busy: under a closed-loop load one of
+ * them should, so something else on the machine took the CPU.
+ */
+function disturbed(r: UnaryRound): boolean {
+  return r.serverCpu < SATURATED && r.wrkCpu < SATURATED;
+}
+
 function describeRound(kind: string, r: UnaryRound): string {
   const errors = r.non2xx + r.socketErrors > 0
     ? `  ERRORS: ${r.non2xx} non-2xx, ${r.socketErrors} socket`
     : "";
+  const flag = disturbed(r) ? "  (disturbed)" : "";
   return `${kind.padEnd(8)} ${formatRate(r.rps).padStart(8)} req/s  p50 ${
     formatMs(r.p50).padStart(7)
   }  p99 ${formatMs(r.p99).padStart(7)}  server CPU ${
     r.cpuPerRequest.toFixed(1)
-  }us/req  CPU use: server ${pct(r.serverCpu)}, wrk ${pct(r.wrkCpu)}${errors}`;
+  }us/req  CPU use: server ${pct(r.serverCpu)}, wrk ${pct(r.wrkCpu)}${flag}${errors}`;
 }
 
 function pct(fraction: number): string {
@@ -336,6 +348,7 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
         formatRatio(rawCpu / median(rounds.map((r) => r.cpuPerRequest))),
         pct(median(rounds.map((r) => r.serverCpu))),
         pct(median(rounds.map((r) => r.wrkCpu))),
+        `${rounds.filter((r) => !disturbed(r)).length}/${rounds.length}`,
         notes.join("; "),
       ]);
     }
@@ -352,6 +365,7 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
     "CPU ratio",
     "srv busy",
     "wrk busy",
+    "clean",
     "notes",
   ], rows);
 }
@@ -359,15 +373,39 @@ function unaryTable(results: Map<Runtime, UnarySeries>): string {
 function unaryNotes(results: Map<Runtime, UnarySeries>): string[] {
   const lines: string[] = [];
   for (const [runtime, series] of results) {
-    const raw = median(series.raw.map((r) => r.rps));
-    const ceiling = median(series.ceiling.map((r) => r.rps));
-    const wrkCpu = median(series.raw.map((r) => r.wrkCpu));
+    // Pairs of rounds (same round number) in which neither round was disturbed.
+    const clean = series.raw.map((raw, i) => ({
+      raw,
+      microapi: series.microapi[i]!,
+      ceiling: series.ceiling[i]!,
+    })).filter((p) => !disturbed(p.raw) && !disturbed(p.microapi));
+    if (clean.length > 0) {
+      const ratios = clean.map((p) => p.microapi.rps / p.raw.rps);
+      lines.push(
+        `${runtime}: undisturbed pairs (raw and MicroAPI rounds both saturated): ${clean.length} ` +
+          `of ${series.raw.length}; raw ${
+            formatRate(median(clean.map((p) => p.raw.rps)))
+          } req/s, ` +
+          `MicroAPI ${formatRate(median(clean.map((p) => p.microapi.rps)))} req/s, median ` +
+          `pairwise ratio ${formatRatio(median(ratios))}.`,
+      );
+    } else {
+      lines.push(
+        `${runtime}: every pair of rounds was disturbed by other load; rerun if possible.`,
+      );
+    }
+    const cleanRaw = series.raw.filter((r) => !disturbed(r));
+    const cleanCeiling = series.ceiling.filter((r) => !disturbed(r));
+    const useClean = cleanRaw.length > 0 && cleanCeiling.length > 0;
+    const raw = median((useClean ? cleanRaw : series.raw).map((r) => r.rps));
+    const ceiling = median((useClean ? cleanCeiling : series.ceiling).map((r) => r.rps));
+    const wrkCpu = median((useClean ? cleanRaw : series.raw).map((r) => r.wrkCpu));
     const share = raw / ceiling;
-    const near = share > 0.9 || wrkCpu > 0.9;
     lines.push(
-      `${runtime}: wrk reached ${formatRate(ceiling)} req/s on the constant reply; the raw ` +
-        `baseline ran at ${formatRatio(share)} of that, with wrk at ${pct(wrkCpu)} CPU. ` +
-        (near
+      `${runtime}: load generator check${useClean ? " (undisturbed rounds)" : ""}: wrk reached ` +
+        `${formatRate(ceiling)} req/s on the constant reply; the raw baseline ran at ` +
+        `${formatRatio(share)} of that, with wrk ${pct(wrkCpu)} busy. ` +
+        (share > 0.9 || wrkCpu > SATURATED
           ? "The raw baseline is near the load generator's limit: its true rate may be higher, " +
             "so MicroAPI's ratio is if anything overstated, never understated."
           : "The load generator had headroom."),
