@@ -124,14 +124,9 @@ export class ServerProcess {
    * @throws {Error} When it exits or prints no port within 30 s.
    */
   static async start(launch: Launch, runtime: Runtime, kind: string): Promise<ServerProcess> {
-    const [program, args] = commandLine(
-      launch,
-      runtime,
-      0,
-      "bench/server.ts",
-      [kind],
-      launch.serverFlags,
-    );
+    const flags = [...launch.serverFlags];
+    if (flags.includes("--cpu-prof")) flags.push(`--cpu-prof-name=${runtime}_${kind}.cpuprofile`);
+    const [program, args] = commandLine(launch, runtime, 0, "bench/server.ts", [kind], flags);
     const child = new Deno.Command(program, {
       args,
       cwd: launch.root,

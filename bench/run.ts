@@ -492,6 +492,7 @@ function streamTable(results: Map<Runtime, StreamSeries>, messages: number): str
     const rates = (v: Variant) => series[v].map((r) => r.msgPerSec);
     const perMessage = median(rates("c"));
     const batched = median(rates("d"));
+    const cpu = (v: Variant) => median(series[v].map((r) => r.serverCpuMs));
     for (const variant of Object.keys(VARIANTS) as Variant[]) {
       const rate = median(rates(variant));
       const chunks = median(series[variant].map((r) => r.chunks));
@@ -507,6 +508,8 @@ function streamTable(results: Map<Runtime, StreamSeries>, messages: number): str
         formatRatio(median(pairwise(rates(variant), rates("c")))),
         formatRatio(rate / batched),
         formatRatio(median(pairwise(rates(variant), rates("d")))),
+        formatRatio(cpu("c") / cpu(variant)),
+        formatRatio(cpu("d") / cpu(variant)),
       ]);
     }
   }
@@ -522,6 +525,8 @@ function streamTable(results: Map<Runtime, StreamSeries>, messages: number): str
     "pairwise",
     "vs (d)",
     "pairwise",
+    "CPU vs (c)",
+    "CPU vs (d)",
   ], rows);
 }
 
@@ -653,7 +658,9 @@ async function main(): Promise<void> {
     log(
       "vs (c) / vs (d) = ratio of msg/s medians to that raw baseline; pairwise = median of " +
         "per-round ratios. msg/chunk = messages per body chunk the raw client read. srv CPU / client " +
-        "CPU = CPU time each process used per call (all threads); time = wall time per call.\n",
+        "CPU = CPU time each process used per call (all threads); time = wall time per call. " +
+        "CPU vs (c) / (d) = that baseline's server CPU / this one's (steadier on a noisy " +
+        "machine; it ignores the client).\n",
     );
     log(streamTable(streamResults, options.messages));
     log("");
