@@ -374,11 +374,8 @@ function unaryNotes(results: Map<Runtime, UnarySeries>): string[] {
   const lines: string[] = [];
   for (const [runtime, series] of results) {
     // Pairs of rounds (same round number) in which neither round was disturbed.
-    const clean = series.raw.map((raw, i) => ({
-      raw,
-      microapi: series.microapi[i]!,
-      ceiling: series.ceiling[i]!,
-    })).filter((p) => !disturbed(p.raw) && !disturbed(p.microapi));
+    const clean = series.raw.map((raw, i) => ({ raw, microapi: series.microapi[i]! }))
+      .filter((p) => !disturbed(p.raw) && !disturbed(p.microapi));
     if (clean.length > 0) {
       const ratios = clean.map((p) => p.microapi.rps / p.raw.rps);
       lines.push(
@@ -394,17 +391,23 @@ function unaryNotes(results: Map<Runtime, UnarySeries>): string[] {
         `${runtime}: every pair of rounds was disturbed by other load; rerun if possible.`,
       );
     }
-    const cleanRaw = series.raw.filter((r) => !disturbed(r));
-    const cleanCeiling = series.ceiling.filter((r) => !disturbed(r));
-    const useClean = cleanRaw.length > 0 && cleanCeiling.length > 0;
-    const raw = median((useClean ? cleanRaw : series.raw).map((r) => r.rps));
-    const ceiling = median((useClean ? cleanCeiling : series.ceiling).map((r) => r.rps));
-    const wrkCpu = median((useClean ? cleanRaw : series.raw).map((r) => r.wrkCpu));
-    const share = raw / ceiling;
+    // The load-generator check compares raw and ceiling rounds of the same round number, both
+    // undisturbed: anything else mixes machine noise into it.
+    const checks = series.raw.map((raw, i) => ({ raw, ceiling: series.ceiling[i]! }))
+      .filter((p) => !disturbed(p.raw) && !disturbed(p.ceiling));
+    if (checks.length === 0) {
+      lines.push(
+        `${runtime}: load generator check inconclusive: no round in which both the raw and the ` +
+          "constant-reply server ran undisturbed.",
+      );
+      continue;
+    }
+    const share = median(checks.map((p) => p.raw.rps / p.ceiling.rps));
+    const wrkCpu = median(checks.map((p) => p.raw.wrkCpu));
     lines.push(
-      `${runtime}: load generator check${useClean ? " (undisturbed rounds)" : ""}: wrk reached ` +
-        `${formatRate(ceiling)} req/s on the constant reply; the raw baseline ran at ` +
-        `${formatRatio(share)} of that, with wrk ${pct(wrkCpu)} busy. ` +
+      `${runtime}: load generator check (${checks.length} undisturbed round(s)): wrk reached ` +
+        `${formatRate(median(checks.map((p) => p.ceiling.rps)))} req/s on the constant reply; ` +
+        `the raw baseline ran at ${formatRatio(share)} of that, with wrk ${pct(wrkCpu)} busy. ` +
         (share > 0.9 || wrkCpu > SATURATED
           ? "The raw baseline is near the load generator's limit: its true rate may be higher, " +
             "so MicroAPI's ratio is if anything overstated, never understated."
