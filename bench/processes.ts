@@ -31,7 +31,9 @@ export class LineReader {
    * @param stream The byte stream (a child's stdout).
    */
   constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    this.#reader = stream.pipeThrough(
+      new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+    ).getReader();
   }
 
   /**

@@ -101,7 +101,11 @@ function stdinStream(): ReadableStream<Uint8Array> {
 }
 
 let pending = "";
-for await (const chunk of stdinStream().pipeThrough(new TextDecoderStream())) {
+for await (
+  const chunk of stdinStream().pipeThrough(
+    new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+  )
+) {
   pending += chunk;
   let newline: number;
   while ((newline = pending.indexOf("\n")) !== -1) {
