@@ -3,6 +3,7 @@ import type { Dependency, DependencyMap, Resolver } from "../schema/dependency.t
 import { buildIntrospection, type IntrospectionDocument } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
 import type { Service } from "../schema/service.ts";
+import { Registry } from "../_util/registry.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { type Route, routeLabel, routePath } from "../protocol/route.ts";
@@ -10,7 +11,7 @@ import { CloseCode, WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { isProduction } from "./adapters/env.ts";
 import { listen } from "./adapters/listen.ts";
-import type { WebSocketEndpoint } from "./adapters/types.ts";
+import type { FetchHandler, WebSocketEndpoint } from "./adapters/types.ts";
 import { introspectionResponse } from "./built_in.ts";
 import type { CallSink, IncomingCall, MethodEntry } from "./call.ts";
 import type { CallContext } from "./context.ts";
@@ -174,7 +175,8 @@ export class MicroAPI {
   /** Serving status of the app and its services, or undefined when health is off. */
   readonly health: Health | undefined;
   #router: Router;
-  #calls = new Set<CallContext>();
+  #handle: FetchHandler;
+  #calls = new Registry<CallContext>();
   #idle: PromiseWithResolvers<void> | undefined;
   #env: HttpEnv & WsEnv;
   #middleware: Middleware[];
@@ -252,23 +254,24 @@ export class MicroAPI {
       },
       middleware: this.#middleware,
       deps: { ...options.deps },
+      declaresDeps: Object.keys(options.deps ?? {}).length > 0,
       state: this.state,
       overrides: this.#overrides,
       isDraining: () => this.#draining,
       reportError: onError,
-      track: (ctx) => {
-        this.#calls.add(ctx);
-        return () => {
-          this.#calls.delete(ctx);
-          if (this.#calls.size === 0) this.#idle?.resolve();
-        };
+      track: (ctx) => this.#calls.add(ctx),
+      untrack: (ticket) => {
+        this.#calls.delete(ticket);
+        if (this.#calls.size === 0) this.#idle?.resolve();
       },
     };
     const cors = options.cors ? createCors(options.cors) : undefined;
-    this.fetch = cors
-      ? async (request) =>
-        cors.preflight(request) ?? cors.decorate(request, await handleHttp(request, this.#env))
-      : (request) => Promise.resolve(handleHttp(request, this.#env));
+    this.#handle = cors
+      ? async (request, onStream) =>
+        cors.preflight(request) ??
+          cors.decorate(request, await handleHttp(request, this.#env, onStream))
+      : (request, onStream) => handleHttp(request, this.#env, onStream);
+    this.fetch = (request) => Promise.resolve(this.#handle(request));
     if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
   }
 
@@ -431,7 +434,7 @@ export class MicroAPI {
     const listener = await listen({
       port: options.port ?? 8080,
       hostname: options.hostname ?? "0.0.0.0",
-      handler: this.fetch,
+      handler: this.#handle,
       websocket: this.#websocket,
     });
     const finished = Promise.withResolvers<void>();

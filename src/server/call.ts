@@ -24,6 +24,8 @@ export interface MethodEntry {
   readonly serviceMiddleware: readonly Middleware[];
   /** The service's dependencies. */
   readonly serviceDeps: Readonly<DependencyMap>;
+  /** True when the service or the method declares dependencies. */
+  readonly declaresDeps: boolean;
 }
 
 /**
@@ -58,6 +60,13 @@ export interface IncomingCall {
    * `cancelled`.
    */
   readonly signal: AbortSignal | undefined;
+  /**
+   * For a disconnect that is costly to watch (on Deno, listening on `request.signal` has a price
+   * on every request): called once, only if the handler reads `ctx.signal`, to start watching;
+   * the transport calls `abort` if the peer goes away. A handler that never looks at its signal
+   * cannot act on a disconnect anyway.
+   */
+  readonly watchPeer?: (abort: () => void) => void;
   /** The messages the client sends: exactly one (or none) for unary and server streaming. */
   readonly messages: MessageSource;
 }

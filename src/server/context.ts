@@ -53,18 +53,31 @@ export interface CallInit {
   metadata: Headers;
   /** The timeout the client asked for, in milliseconds. */
   timeoutMs: number | undefined;
+  /** Starts watching for the client going away; see IncomingCall.watchPeer. */
+  watchPeer?: (abort: () => void) => void;
   /** The app's state. */
   state: AppState;
   /** Dependency overrides. */
   overrides: Overrides;
 }
 
-const EMPTY = new Headers();
+/**
+ * The reason a call ends with when its client went away.
+ *
+ * @returns A new `cancelled` error.
+ */
+export function peerGone(): RpcError {
+  return new RpcError("cancelled", "The client cancelled the call");
+}
+
+/** The headers of a call that set none: shared, never changed. */
+export const EMPTY_HEADERS: Headers = new Headers();
 
 /**
- * The server's implementation of {@linkcode Context}: owns the call's abort controller and its
- * deadline timer. Response headers and trailers are created on first use, so a call that never
- * touches them allocates nothing for them.
+ * The server's implementation of {@linkcode Context}: owns the call's abort state and its deadline
+ * timer. What a call may never use is made on first use: the AbortSignal (and the transport's
+ * watch for a disconnect, which on Deno costs a listener on `request.signal`), response headers,
+ * trailers, dependencies. A unary call whose handler reads none of them allocates none of them.
  */
 export class CallContext implements Context {
   readonly service: string;
@@ -74,7 +87,9 @@ export class CallContext implements Context {
   readonly transport: string;
   readonly metadata: Headers;
   readonly deadline: number | undefined;
-  #controller = new AbortController();
+  #controller: AbortController | undefined;
+  #reason: RpcError | undefined;
+  #watchPeer: ((abort: () => void) => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #responseHeaders: ResponseHeaders | undefined;
   #trailers: Headers | undefined;
@@ -98,6 +113,7 @@ export class CallContext implements Context {
     this.metadata = init.metadata;
     this.#state = init.state;
     this.#overrides = init.overrides;
+    this.#watchPeer = init.watchPeer;
     if (init.timeoutMs !== undefined) {
       this.deadline = Date.now() + init.timeoutMs;
       this.#timer = setTimeout(() => {
@@ -110,7 +126,19 @@ export class CallContext implements Context {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+      const watch = this.#watchPeer;
+      this.#watchPeer = undefined;
+      watch?.(() => this.abort(peerGone()));
+    }
     return this.#controller.signal;
+  }
+
+  /** Why the call was aborted, or undefined while it has not been. */
+  get abortReason(): RpcError | undefined {
+    return this.#reason;
   }
 
   get responseHeaders(): Headers {
@@ -163,12 +191,12 @@ export class CallContext implements Context {
 
   /** The response headers as they are now (a shared empty Headers when none were set). */
   get sentHeaders(): Headers {
-    return this.#responseHeaders ?? EMPTY;
+    return this.#responseHeaders ?? EMPTY_HEADERS;
   }
 
   /** The trailers as they are now (a shared empty Headers when none were set). */
   get sentTrailers(): Headers {
-    return this.#trailers ?? EMPTY;
+    return this.#trailers ?? EMPTY_HEADERS;
   }
 
   /** Freezes the response headers: they are on the wire. */
@@ -182,8 +210,10 @@ export class CallContext implements Context {
    * @param reason Why, as the status the call ends with.
    */
   abort(reason: RpcError): void {
-    if (this.#controller.signal.aborted) return;
-    this.#controller.abort(reason);
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#watchPeer = undefined;
+    this.#controller?.abort(reason);
     for (const reject of this.#waiters ?? []) reject(reason);
     this.#waiters = undefined;
   }
@@ -197,10 +227,9 @@ export class CallContext implements Context {
    * @throws {RpcError} The abort reason, if the call is aborted first.
    */
   race<T>(promise: Promise<T>): Promise<T> {
-    const signal = this.#controller.signal;
-    if (signal.aborted) {
+    if (this.#reason) {
       promise.catch(() => {});
-      return Promise.reject(signal.reason);
+      return Promise.reject(this.#reason);
     }
     return new Promise<T>((resolve, reject) => {
       const waiters = this.#waiters ??= new Set();

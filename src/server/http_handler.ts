@@ -15,6 +15,7 @@ import { parseTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { streamsInput, streamsOutput } from "../schema/pattern.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
+import { EMPTY_HEADERS } from "./context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
 import { type PipelineEnv, runCall } from "./pipeline.ts";
 import type { Router } from "./router.ts";
@@ -44,7 +45,11 @@ export interface HttpEnv extends PipelineEnv {
  * @returns The response; for streamed output it is returned when the first message (or the final
  * status) is ready, and its body streams the rest.
  */
-export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | Response {
+export function handleHttp(
+  request: Request,
+  env: HttpEnv,
+  onStream?: () => void,
+): Promise<Response> | Response {
   const path = pathOf(request.url, env.basePath);
   const entry = path === undefined ? undefined : env.router.lookup(path);
   if (request.method !== "POST") {
@@ -82,22 +87,25 @@ export function handleHttp(request: Request, env: HttpEnv): Promise<Response> | 
   } catch (error) {
     return errorResponse(error as RpcError);
   }
-  const peer = new AbortController();
-  const cancelled = () => peer.abort();
-  request.signal.addEventListener("abort", cancelled, { once: true });
-  const sink = new HttpSink(streamsOutput(entry.method.pattern), cancelled);
+  const streamedOutput = streamsOutput(entry.method.pattern);
+  if (onStream && (streamedOutput || format === "ndjson")) onStream();
+  // A streamed response learns that the client left from its body's cancellation; anything else
+  // from request.signal, watched only if the handler reads ctx.signal (it costs on Deno).
+  const peer = streamedOutput ? new AbortController() : undefined;
+  const sink = new HttpSink(streamedOutput, () => peer?.abort());
   runCall(
     {
       entry,
       transport: "http",
       metadata: request.headers,
       timeoutMs,
-      signal: peer.signal,
+      signal: peer?.signal,
+      watchPeer: (abort) => request.signal.addEventListener("abort", abort, { once: true }),
       messages: httpMessageSource(request, format, env.limits, entry.method.input !== undefined),
     },
     sink,
     env,
-  ).finally(() => request.signal.removeEventListener("abort", cancelled));
+  );
   return sink.response;
 }
 
@@ -245,13 +253,17 @@ class HttpSink implements CallSink {
   /** The response headers plus the content type, and trailers as `trailer-` headers. */
   #withHeaders(base: Record<string, string>, trailers?: Headers): HeadersInit {
     const extra = this.#headers;
-    let empty = true;
-    extra?.forEach(() => (empty = false));
-    trailers?.forEach(() => (empty = false));
-    if (empty) return base;
+    if ((!extra || isEmpty(extra)) && (!trailers || isEmpty(trailers))) return base;
     const headers = new Headers(extra);
     for (const [name, value] of Object.entries(base)) headers.set(name, value);
     trailers?.forEach((value, name) => headers.set(TRAILER_PREFIX + name, value));
     return headers;
   }
+}
+
+/** Headers with no entries (the pipeline hands over a shared empty instance when none were set). */
+function isEmpty(headers: Headers): boolean {
+  if (headers === EMPTY_HEADERS) return true;
+  for (const _ of headers.keys()) return false;
+  return true;
 }

@@ -1,4 +1,4 @@
-import { decodeUtf8, readBodyText, tooLarge } from "../protocol/body.ts";
+import { readBodyText, tooLarge } from "../protocol/body.ts";
 import { parseJson } from "../protocol/json.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { NdjsonReader } from "../protocol/ndjson.ts";
@@ -113,8 +113,9 @@ async function readWhole(request: Request, limit: number, what: string): Promise
       throw tooLarge(what, limit);
     }
     // The length is known and within the limit: read it in one go (HTTP framing holds the
-    // client to the declared length).
-    return decodeUtf8(new Uint8Array(await request.arrayBuffer().catch(bodyError)), what);
+    // client to the declared length). Invalid UTF-8 here becomes U+FFFD, as in any fetch body;
+    // streamed bodies, read line by line, reject it.
+    return await request.text().catch(bodyError);
   }
   return await readBodyText(request.body, limit, what).catch(bodyError);
 }

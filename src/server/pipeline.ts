@@ -4,12 +4,12 @@ import type { Middleware } from "../schema/middleware.ts";
 import { streamsOutput } from "../schema/pattern.ts";
 import type { MethodDefinition } from "../schema/service.ts";
 import { Stream, StreamClosedError } from "../schema/stream.ts";
-import { type Issue, summarizeIssues, validate } from "../schema/validate.ts";
+import { type Issue, summarizeIssues, validate, type Validation } from "../schema/validate.ts";
 import { DEPRECATION_HEADER } from "../protocol/headers.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import type { CallSink, IncomingCall } from "./call.ts";
-import { CallContext } from "./context.ts";
+import { CallContext, peerGone } from "./context.ts";
 import type { Overrides } from "./dependencies.ts";
 
 /** What the pipeline needs from the app around it. */
@@ -26,18 +26,29 @@ export interface PipelineEnv {
    * Registers a call as in flight, for graceful shutdown.
    *
    * @param ctx The call.
-   * @returns A function that unregisters it.
+   * @returns A ticket for `untrack`.
    */
-  track(ctx: CallContext): () => void;
+  track(ctx: CallContext): number;
+  /**
+   * Unregisters a call that has ended.
+   *
+   * @param ticket What `track` returned.
+   */
+  untrack(ticket: number): void;
   /** The app's middleware, outermost first. */
   readonly middleware: readonly Middleware[];
   /** The app's dependencies, resolved before every method. */
   readonly deps: Readonly<DependencyMap>;
+  /** True when the app declares dependencies (so calls without any skip resolving). */
+  readonly declaresDeps: boolean;
   /** The app's state. */
   readonly state: AppState;
   /** Dependency overrides. */
   readonly overrides: Overrides;
 }
+
+/** The reason a successful call's signal aborts with: one shared instance, made once. */
+const CALL_ENDED = new RpcError("cancelled", "The call has ended");
 
 /** What the handler is doing: settled once it has finished, also after the call has ended. */
 interface HandlerState {
@@ -68,17 +79,13 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
     timeoutMs: call.timeoutMs,
     state: env.state,
     overrides: env.overrides,
+    watchPeer: call.watchPeer,
   });
-  const untrack = env.track(ctx);
+  const ticket = env.track(ctx);
   const peer = call.signal;
   // A transport may abort with the reason the call should end with (a WebSocket call that broke
   // the protocol); otherwise the peer went away or cancelled.
-  const onPeerAbort = () =>
-    ctx.abort(
-      RpcError.is(peer?.reason)
-        ? peer.reason
-        : new RpcError("cancelled", "The client cancelled the call"),
-    );
+  const onPeerAbort = () => ctx.abort(RpcError.is(peer?.reason) ? peer.reason : peerGone());
   if (peer?.aborted) onPeerAbort();
   else peer?.addEventListener("abort", onPeerAbort);
 
@@ -96,14 +103,20 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
   try {
     if (entry.deprecated) ctx.responseHeaders.set(DEPRECATION_HEADER, "true");
     const core = async () => {
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      await ctx.race(
-        ctx.resolveDeclared([env.deps, entry.serviceDeps, entry.method.deps]),
-      );
+      if (ctx.abortReason) throw ctx.abortReason;
+      if (entry.declaresDeps || env.declaresDeps) {
+        await ctx.race(ctx.resolveDeclared([env.deps, entry.serviceDeps, entry.method.deps]));
+      }
       single = await invoke(call, ctx, sink, open, inbound, handler, env);
     };
-    const chain = [...env.middleware, ...entry.serviceMiddleware, ...entry.method.middleware];
-    await (chain.length === 0 ? core() : ctx.race(runChain(chain, ctx, core)));
+    const middleware = env.middleware.length + entry.serviceMiddleware.length +
+      entry.method.middleware.length;
+    if (middleware === 0) {
+      await core();
+    } else {
+      const chain = [...env.middleware, ...entry.serviceMiddleware, ...entry.method.middleware];
+      await ctx.race(runChain(chain, ctx, core));
+    }
     if (inbound.failure) throw inbound.failure;
     if (!streamsOutput(entry.method.pattern)) {
       if (!single) {
@@ -124,7 +137,7 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
     call.messages.cancel();
   }
   // The call is over for the handler too: anything it still awaits should stop.
-  ctx.abort(error ?? new RpcError("cancelled", "The call has ended"));
+  ctx.abort(error ?? CALL_ENDED);
   open();
   sink.close(error, ctx.sentTrailers);
   if (ctx.needsCleanup) {
@@ -132,7 +145,7 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
     await handler.settled.catch(() => {});
     await ctx.cleanup((e) => env.reportError(e, ctx));
   }
-  untrack();
+  env.untrack(ticket);
 }
 
 /**
@@ -182,8 +195,11 @@ async function invoke(
   switch (method.pattern) {
     case "unary": {
       const input = await readSingle(call, ctx);
-      const output = await settle(ctx, callHandler(method, input, ctx, handler));
-      return { value: await checkOutput(method, output, ctx, env) };
+      let output = settle(ctx, callHandler(method, input, ctx, handler));
+      if (output instanceof Promise) output = await output;
+      let value = checkOutput(method, output, ctx, env);
+      if (value instanceof Promise) value = await value;
+      return { value };
     }
     case "server_streaming": {
       const input = await readSingle(call, ctx);
@@ -192,9 +208,12 @@ async function invoke(
     }
     case "client_streaming": {
       const input = inboundStream(call, ctx, inbound);
-      const output = await settle(ctx, callHandler(method, input, ctx, handler));
+      let output = settle(ctx, callHandler(method, input, ctx, handler));
+      if (output instanceof Promise) output = await output;
       if (inbound.failure) throw inbound.failure;
-      return { value: await checkOutput(method, output, ctx, env) };
+      let value = checkOutput(method, output, ctx, env);
+      if (value instanceof Promise) value = await value;
+      return { value };
     }
     case "bidi_streaming": {
       const input = inboundStream(call, ctx, inbound);
@@ -292,15 +311,25 @@ function inboundStream(
   return stream;
 }
 
-async function checkOutput(
+/**
+ * Validates an output message: synchronously when the schema allows (the common case, with no
+ * promise to wait for), asynchronously only for async refinements.
+ */
+function checkOutput(
   method: MethodDefinition,
   value: unknown,
   ctx: CallContext,
   env: PipelineEnv,
-): Promise<unknown> {
+): unknown {
   if (!method.output) return null;
-  let result = validate(method.output, value);
-  if (result instanceof Promise) result = await ctx.race(result);
+  const result = validate(method.output, value);
+  if (result instanceof Promise) {
+    return ctx.race(result).then((r) => outputOf(r, ctx, env));
+  }
+  return outputOf(result, ctx, env);
+}
+
+function outputOf(result: Validation, ctx: CallContext, env: PipelineEnv): unknown {
   if (result.ok) return result.value;
   const error = new RpcError(
     "internal",
@@ -338,19 +367,26 @@ async function pump(
   const finished = Promise.withResolvers<unknown>();
   handler.settled = finished.promise;
   let done = false;
-  try {
+  // One race for the whole loop, not one per message: if the call is aborted, this pump is
+  // abandoned at once (the call ends for the client), and the loop notices at its next step.
+  const loop = async () => {
     for (;;) {
-      const step = await ctx.race(iterator.next());
+      const step = await iterator.next();
+      if (ctx.abortReason) return;
       if (step.done) {
         done = true;
         finished.resolve(undefined);
         return;
       }
-      const value = await checkOutput(method, step.value, ctx, env);
+      let value = checkOutput(method, step.value, ctx, env);
+      if (value instanceof Promise) value = await value;
       open();
       const accepted = sink.send(value);
-      if (accepted) await ctx.race(accepted);
+      if (accepted) await accepted;
     }
+  };
+  try {
+    await ctx.race(loop());
   } finally {
     if (!done) {
       // Not awaited: a generator paused inside an await returns when it next yields, and its
@@ -369,7 +405,7 @@ function finalError(
   if (inbound.failure) return inbound.failure;
   if (RpcError.is(thrown)) return thrown;
   // A handler that passed ctx.signal on (to fetch, say) fails with its own abort error.
-  if (ctx.signal.aborted && RpcError.is(ctx.signal.reason)) return ctx.signal.reason;
+  if (ctx.abortReason) return ctx.abortReason;
   const error = RpcError.from(thrown);
   if (error.code === "internal") env.reportError(thrown, ctx);
   return error;

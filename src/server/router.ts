@@ -46,6 +46,7 @@ export class Router {
           deprecated: method.deprecated || service.deprecated,
           serviceMiddleware: service.middleware,
           serviceDeps: service.deps,
+          declaresDeps: Object.keys(service.deps).length + Object.keys(method.deps).length > 0,
         });
       }
     }

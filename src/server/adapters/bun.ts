@@ -55,7 +55,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
     server = bun.serve({
       port: options.port,
       hostname: options.hostname,
-      async fetch(request, server) {
+      fetch(request, server) {
         if (endpoint && isUpgrade(request) && endpoint.matches(request)) {
           const verdict = endpoint.accept(request);
           if (verdict instanceof Response) return verdict;
@@ -65,10 +65,8 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
           if (server.upgrade(request, { headers, data: {} })) return undefined;
           return new Response("WebSocket upgrade failed", { status: 400 });
         }
-        if (request.headers.get("content-type")?.includes("ndjson")) server.timeout(request, 0);
-        const response = await options.handler(request);
-        if (response.headers.get("content-type")?.includes("ndjson")) server.timeout(request, 0);
-        return response;
+        // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
+        return options.handler(request, () => server.timeout(request, 0));
       },
       error: () => new Response(null, { status: 500 }),
       websocket: {

@@ -4,8 +4,14 @@
  * against this.
  */
 
-/** A fetch-style request handler. */
-export type FetchHandler = (request: Request) => Promise<Response> | Response;
+/**
+ * A fetch-style request handler. Adapters may pass `onStream`, which the app calls (before it
+ * answers) for a request or response that streams, so the adapter can lift idle timeouts.
+ */
+export type FetchHandler = (
+  request: Request,
+  onStream?: () => void,
+) => Promise<Response> | Response;
 
 /** A server-side socket, as the app's session sees it. */
 export interface ServerSocket {
