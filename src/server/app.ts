@@ -267,10 +267,10 @@ export class MicroAPI {
     };
     const cors = options.cors ? createCors(options.cors) : undefined;
     this.#handle = cors
-      ? async (request, onStream) =>
+      ? async (request, hooks) =>
         cors.preflight(request) ??
-          cors.decorate(request, await handleHttp(request, this.#env, onStream))
-      : (request, onStream) => handleHttp(request, this.#env, onStream);
+          cors.decorate(request, await handleHttp(request, this.#env, hooks))
+      : (request, hooks) => handleHttp(request, this.#env, hooks);
     this.fetch = (request) => Promise.resolve(this.#handle(request));
     if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
   }

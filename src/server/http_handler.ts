@@ -14,6 +14,7 @@ import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
 import { parseTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { streamsInput, streamsOutput } from "../schema/pattern.ts";
+import type { RequestHooks } from "./adapters/types.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
 import { EMPTY_HEADERS } from "./context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
@@ -48,7 +49,7 @@ export interface HttpEnv extends PipelineEnv {
 export function handleHttp(
   request: Request,
   env: HttpEnv,
-  onStream?: () => void,
+  hooks?: RequestHooks,
 ): Promise<Response> | Response {
   const path = pathOf(request.url, env.basePath);
   const entry = path === undefined ? undefined : env.router.lookup(path);
@@ -88,7 +89,7 @@ export function handleHttp(
     return errorResponse(error as RpcError);
   }
   const streamedOutput = streamsOutput(entry.method.pattern);
-  if (onStream && (streamedOutput || format === "ndjson")) onStream();
+  if (hooks?.onStream && (streamedOutput || format === "ndjson")) hooks.onStream();
   // A streamed response learns that the client left from its body's cancellation; anything else
   // from request.signal, watched only if the handler reads ctx.signal (it costs on Deno).
   const peer = streamedOutput ? new AbortController() : undefined;
@@ -101,7 +102,11 @@ export function handleHttp(
       timeoutMs,
       signal: peer?.signal,
       watchPeer: (abort) => request.signal.addEventListener("abort", abort, { once: true }),
-      messages: httpMessageSource(request, format, env.limits, entry.method.input !== undefined),
+      messages: httpMessageSource(request, format, {
+        limits: env.limits,
+        takesInput: entry.method.input !== undefined,
+        nativeJson: hooks?.nativeJson === true,
+      }),
     },
     sink,
     env,

@@ -66,7 +66,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
           return new Response("WebSocket upgrade failed", { status: 400 });
         }
         // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
-        return options.handler(request, () => server.timeout(request, 0));
+        return options.handler(request, { onStream: () => server.timeout(request, 0) });
       },
       error: () => new Response(null, { status: 500 }),
       websocket: {

@@ -3,8 +3,11 @@ import {
   isUpgrade,
   type Listener,
   type ListenOptions,
+  type RequestHooks,
   type SocketEvents,
 } from "./types.ts";
+
+const DENO_HOOKS: RequestHooks = { nativeJson: true };
 
 /**
  * Listens with `Deno.serve`; WebSocket upgrades go through `Deno.upgradeWebSocket`.
@@ -17,7 +20,7 @@ export function listenDeno(options: ListenOptions): Promise<Listener> {
   const endpoint = options.websocket;
   const handler = (request: Request): Promise<Response> | Response => {
     if (!endpoint || !isUpgrade(request) || !endpoint.matches(request)) {
-      return options.handler(request);
+      return options.handler(request, DENO_HOOKS);
     }
     const verdict = endpoint.accept(request);
     if (verdict instanceof Response) return verdict;

@@ -4,13 +4,25 @@
  * against this.
  */
 
-/**
- * A fetch-style request handler. Adapters may pass `onStream`, which the app calls (before it
- * answers) for a request or response that streams, so the adapter can lift idle timeouts.
- */
+/** What an adapter tells the app about one request. */
+export interface RequestHooks {
+  /**
+   * Called by the app, before it answers, for a request or response that streams, so the adapter
+   * can lift idle timeouts.
+   */
+  onStream?: () => void;
+  /**
+   * `request.json()` is the runtime's fastest way to read a JSON body and its syntax errors say
+   * where they are (a `Deno.serve` request: its `json()` skips the body stream, about 3 us of a
+   * 15 us call).
+   */
+  nativeJson?: boolean;
+}
+
+/** A fetch-style request handler, with hooks from the adapter. */
 export type FetchHandler = (
   request: Request,
-  onStream?: () => void,
+  hooks?: RequestHooks,
 ) => Promise<Response> | Response;
 
 /** A server-side socket, as the app's session sees it. */
