@@ -50,21 +50,23 @@ export function httpMessageSource(
 
 function singleJson(request: Request, options: SourceOptions): MessageSource {
   let read = false;
+  const message = (value: unknown) => ({ done: false as const, value });
   return {
-    async next() {
-      if (read) return DONE;
+    next() {
+      if (read) return Promise.resolve(DONE);
       read = true;
       const { limits, takesInput } = options;
       if (options.nativeJson) {
         const declared = Number(request.headers.get("content-length") ?? "-1");
         if (declared > limits.maxMessageBytes) {
-          throw tooLarge("request body", limits.maxMessageBytes);
+          return Promise.reject(tooLarge("request body", limits.maxMessageBytes));
         }
-        if (declared > 0) return { done: false, value: await readNativeJson(request) };
+        if (declared > 0) return readNativeJson(request).then(message);
       }
-      const text = await readWhole(request, limits.maxMessageBytes, "request body");
-      if (text.trim() === "") return takesInput ? { done: false, value: {} } : DONE;
-      return { done: false, value: parseJson(text, "request body") };
+      return readWhole(request, limits.maxMessageBytes, "request body").then((text) => {
+        if (text.trim() === "") return takesInput ? message({}) : DONE;
+        return message(parseJson(text, "request body"));
+      });
     },
     cancel() {
       if (!read && !request.bodyUsed) request.body?.cancel().catch(() => {});
@@ -148,19 +150,19 @@ function jsonArray(request: Request, limits: Limits): MessageSource {
   };
 }
 
-async function readWhole(request: Request, limit: number, what: string): Promise<string> {
+function readWhole(request: Request, limit: number, what: string): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > limit) {
       request.body?.cancel().catch(() => {});
-      throw tooLarge(what, limit);
+      return Promise.reject(tooLarge(what, limit));
     }
     // The length is known and within the limit: read it in one go (HTTP framing holds the
     // client to the declared length). Invalid UTF-8 here becomes U+FFFD, as in any fetch body;
     // streamed bodies, read line by line, reject it.
-    return await request.text().catch(bodyError);
+    return request.text().catch(bodyError);
   }
-  return await readBodyText(request.body, limit, what).catch(bodyError);
+  return readBodyText(request.body, limit, what).catch(bodyError);
 }
 
 /** A body that fails to read (not for a reason of ours) means the client went away. */

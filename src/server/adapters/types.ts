@@ -115,7 +115,8 @@ export interface Listener {
  * @returns `true` for upgrade requests.
  */
 export function isUpgrade(request: Request): boolean {
-  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  // Calls are POSTs: most requests are told apart without reading a header.
+  return request.method === "GET" && request.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
 /**
