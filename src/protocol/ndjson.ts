@@ -1,3 +1,4 @@
+import { Quiet } from "../_util/quiet.ts";
 import { RpcError } from "./rpc_error.ts";
 
 const NEWLINE = 10;
@@ -181,10 +182,21 @@ export interface NdjsonWriterOptions {
 const encoder = new TextEncoder();
 
 /**
- * Turns lines into a byte stream, for a response or request body. Lines written while the consumer
- * is busy are joined into one chunk, so a burst of messages costs one write instead of one each,
- * while a lone message is handed over at once. `write()` returns a promise only when the consumer
- * has fallen behind by more than the high-water mark: that promise is the backpressure.
+ * A chunk handed to a consumer that pulls while the producer is busy has at least this much. On
+ * Deno each chunk is a write and a read of its own, so small chunks cost (1 156 reads for 100 000
+ * messages without this, 224 with it, 40% less time); 4 KiB, not more, because Bun buffers more
+ * of a response that a client does not read when its chunks are larger (24 MB at 16 KiB against
+ * 6 MB at 4 KiB, for 1 KB messages).
+ */
+const MIN_CHUNK_CHARS = 4 * 1024;
+
+/**
+ * Turns lines into a byte stream, for a response or request body. Lines are joined into one chunk
+ * until the producer goes quiet (see {@linkcode Quiet}) or the chunk reaches the high-water mark,
+ * so a handler yielding in a loop costs one chunk per batch instead of one per message (on Deno
+ * each chunk is a write and a read of its own), while a lone message waits only a few microtasks.
+ * `write()` returns a promise only when the consumer has fallen behind by more than the high-water
+ * mark: that promise is the backpressure.
  */
 export class NdjsonWriter {
   /** The byte stream to use as a body. */
@@ -197,6 +209,7 @@ export class NdjsonWriter {
   #failure: { error: unknown } | undefined;
   #cancelled = false;
   #onCancel: ((reason: unknown) => void) | undefined;
+  #quiet = new Quiet(() => this.#wake());
 
   /**
    * Creates the writer and its readable side.
@@ -232,12 +245,12 @@ export class NdjsonWriter {
   write(line: string): Promise<void> | undefined {
     if (this.#closed || this.#cancelled) return undefined;
     this.#buffer += line + "\n";
-    if (this.#pull) {
-      const pull = this.#pull;
-      this.#pull = undefined;
-      pull();
+    if (this.#buffer.length < this.#highWaterMark) {
+      this.#quiet.touch();
+      if (this.#pull && this.#buffer.length >= MIN_CHUNK_CHARS) this.#wake();
+      return undefined;
     }
-    if (this.#buffer.length < this.#highWaterMark) return undefined;
+    this.#wake();
     this.#drained ??= Promise.withResolvers<void>();
     return this.#drained.promise;
   }
@@ -277,7 +290,10 @@ export class NdjsonWriter {
 
   #onPull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
     if (this.#cancelled) return;
-    if (this.#buffer === "" && !this.#closed) {
+    // Nothing to send yet, or a small batch while the producer is still at it: wait for quiet or
+    // a fuller chunk, so a fast consumer does not split a burst into many small chunks.
+    const small = this.#buffer.length < MIN_CHUNK_CHARS && this.#quiet.active;
+    if ((this.#buffer === "" || small) && !this.#closed) {
       return new Promise<void>((resolve) => {
         this.#pull = resolve;
       }).then(() => this.#onPull(controller));

@@ -9,6 +9,20 @@ import { Connection, MicroAPI } from "../../mod.ts";
 
 const TOTAL = 100_000;
 
+/**
+ * Waits until a count stops growing (unchanged over 200 ms), for at most 5 s, and returns it. A
+ * producer that never stops makes this return its count at 5 s, and the assertions fail.
+ */
+async function settled(count: () => number): Promise<number> {
+  let last = -1;
+  for (let waited = 0; waited < 5000; waited += 200) {
+    await sleep(200);
+    if (count() === last) return last;
+    last = count();
+  }
+  return count();
+}
+
 test("e2e backpressure: a slow client pauses a server-streaming handler", async () => {
   const { services, probe } = fixtureServices();
   const server = await new MicroAPI({ services }).serve({ port: 0, hostname: "127.0.0.1" });
@@ -16,12 +30,10 @@ test("e2e backpressure: a slow client pauses a server-streaming handler", async 
   try {
     const stream = connection.serverStream("probes/count", { to: TOTAL, size: 1000 });
     for (let i = 0; i < 5; i++) await stream.next();
-    // Let the producer run as far as it can while the client reads nothing.
-    await sleep(300);
-    const first = probe.yielded;
+    // Let the producer run as far as it can while the client reads nothing, until it stops.
+    const first = await settled(() => probe.yielded);
     await sleep(200);
-    const second = probe.yielded;
-    assert.equal(second, first, "the handler must be paused, not still yielding");
+    assert.equal(probe.yielded, first, "the handler must be paused, not still yielding");
     // Socket buffers on loopback hold a few MB; everything beyond that must wait.
     assert.ok(first < TOTAL / 4, `the handler ran ahead by ${first} of ${TOTAL} messages`);
     stream.cancel();
@@ -48,8 +60,7 @@ test("e2e backpressure: a slow client-streaming handler makes send() wait", asyn
     })();
     sending.catch(() => {});
     await waitFor(() => probe.received.length === 1, "the first message at the handler");
-    await sleep(300);
-    const first = sent;
+    const first = await settled(() => sent);
     await sleep(200);
     assert.equal(sent, first, "send() must be waiting, not still accepting");
     assert.ok(first < TOTAL / 4, `the client buffered ${first} of ${TOTAL} messages`);
