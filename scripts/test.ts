@@ -66,6 +66,16 @@ async function ensureBun(): Promise<string> {
 
 const results: Result[] = [];
 
+// Bun is needed by both runs: the Deno suite bundles the browser client and starts Bun servers
+// (cross-runtime and compiled-binary tests), so node_modules must exist before either starts.
+let bun: string | undefined;
+let bunError: unknown;
+try {
+  bun = await ensureBun();
+} catch (error) {
+  bunError = error;
+}
+
 if (only !== "--bun-only") {
   const targets = args.length > 0 ? args : ["tests/"];
   const denoArgs = ["test", "-A", "--no-check=remote", ...targets];
@@ -82,7 +92,7 @@ if (only !== "--bun-only") {
 if (only !== "--deno-only") {
   let result: Result;
   try {
-    const bun = await ensureBun();
+    if (bun === undefined) throw bunError;
     const targets = args.length > 0 ? args.map((arg) => `./${arg}`) : ["./tests/"];
     const text = await run("bun", bun, ["test", "--timeout", "30000", ...targets]);
     const passed = /^\s*(\d+) pass$/m.exec(text);
