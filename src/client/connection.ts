@@ -30,7 +30,7 @@ export interface ConnectionOptions {
    * has it (Chromium; Deno with the `net` unstable flag), `WebSocket` elsewhere.
    */
   webSocketApi?: WebSocketApi;
-  /** For `"ws"`: how many messages of one call the client buffers unread. Default 64. */
+  /** For `"ws"`: how many messages of one call the client buffers unread. Default 256. */
   window?: number;
 }
 

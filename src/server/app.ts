@@ -31,7 +31,7 @@ export interface WebSocketOptions {
    * users.
    */
   allowedOrigins?: string[];
-  /** Messages a client may send on one call before it needs credit. Default 64. */
+  /** Messages a client may send on one call before it needs credit. Default 256. */
   window?: number;
   /** Calls that may be open at once on one socket. Default 100. */
   maxCalls?: number;
@@ -249,7 +249,7 @@ export class MicroAPI {
       fallback: options.fallback,
       builtins,
       ws: {
-        window: positive("websocket.window", ws?.window ?? 64),
+        window: positive("websocket.window", ws?.window ?? 256),
         maxCalls: positive("websocket.maxCalls", ws?.maxCalls ?? 100),
       },
       middleware: this.#middleware,

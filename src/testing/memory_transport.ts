@@ -16,7 +16,7 @@ export interface MemoryTransportOptions {
   metadata?: HeadersInit;
   /** The default timeout of every call. */
   timeoutMs?: number;
-  /** Messages that may wait unread in each direction of a call. Default 64. */
+  /** Messages that may wait unread in each direction of a call. Default 256. */
   window?: number;
 }
 
@@ -50,7 +50,7 @@ export class MemoryTransport implements ClientTransport {
     this.#app = app;
     this.#metadata = new Headers(options.metadata);
     this.#timeoutMs = options.timeoutMs;
-    this.#window = options.window ?? 64;
+    this.#window = options.window ?? 256;
   }
 
   async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
