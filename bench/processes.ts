@@ -216,8 +216,27 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** The streaming client process, fed one command per line. */
-export class StreamClient {
+/**
+ * Resident memory of a process, from /proc/<pid>/status.
+ *
+ * @param pid The process.
+ * @returns Bytes, or NaN when unavailable.
+ */
+export function rssBytes(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = status.match(/^VmRSS:\s+(\d+) kB$/m)?.[1];
+    return kb === undefined ? NaN : Number(kb) * 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * A benchmark client process (bench/stream_client.ts or bench/ws_client.ts), fed one JSON command
+ * per line and answering one JSON line per command.
+ */
+export class ClientProcess {
   /** The client's process id. */
   readonly pid: number;
   #child: Deno.ChildProcess;
@@ -225,13 +244,14 @@ export class StreamClient {
   #lines: LineReader;
 
   /**
-   * Starts `bench/stream_client.ts` on core 1.
+   * Starts the client on core 1.
    *
    * @param launch Executables and pinning.
    * @param runtime The runtime.
+   * @param script The client script, relative to the root.
    */
-  constructor(launch: Launch, runtime: Runtime) {
-    const [program, args] = commandLine(launch, runtime, 1, "bench/stream_client.ts", []);
+  constructor(launch: Launch, runtime: Runtime, script: string) {
+    const [program, args] = commandLine(launch, runtime, 1, script, []);
     this.#child = new Deno.Command(program, {
       args,
       cwd: launch.root,
@@ -245,23 +265,18 @@ export class StreamClient {
   }
 
   /**
-   * Runs one streamed call.
+   * Runs one command.
    *
-   * @param command What stream_client.ts expects.
+   * @param command What the script expects.
    * @returns Its answer.
    * @throws {Error} When the client reports an error or exits.
    */
-  async run(command: {
-    client: "microapi" | "raw";
-    url: string;
-    path: string;
-    limit: number;
-  }): Promise<{ messages: number; ms: number; chunks: number; bytes: number }> {
+  async run<T>(command: object): Promise<T> {
     await this.#writer.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
     const line = await this.#lines.next();
-    if (line === undefined) throw new Error("the stream client exited");
+    if (line === undefined) throw new Error("the benchmark client exited");
     const answer = JSON.parse(line);
-    if (answer.error) throw new Error(`stream client: ${answer.error}`);
+    if (answer.error) throw new Error(`benchmark client: ${answer.error}`);
     return answer;
   }
 

@@ -9,12 +9,13 @@
  */
 
 import {
+  ClientProcess,
   cpuSeconds,
   type Launch,
   pin,
+  rssBytes,
   type Runtime,
   ServerProcess,
-  StreamClient,
 } from "./processes.ts";
 import { formatMs, formatRate, formatRatio, median, pairwise, table } from "./stats.ts";
 import { ensureWrk, parseWrk, which, type WrkResult, wrkVersion } from "./wrk.ts";
@@ -23,7 +24,7 @@ const UNARY_TARGET = 0.8;
 const STREAM_TARGET = 0.7;
 
 interface Options {
-  only: "unary" | "stream" | undefined;
+  only: "unary" | "stream" | "ws" | undefined;
   runtimes: Runtime[] | undefined;
   rounds: number;
   duration: number;
@@ -31,20 +32,29 @@ interface Options {
   connections: number;
   streamRounds: number;
   messages: number;
+  wsRounds: number;
+  wsSeconds: number;
+  wsConcurrency: number;
+  idleStreams: number;
   json: string | undefined;
   cpuProf: string | undefined;
 }
 
 const USAGE = `Usage: deno task bench [options]
-  --quick               3 rounds of 3 s (1 s warm-up) for unary, 3 rounds for streaming
-  --only unary|stream   run one benchmark
+  --quick               3 rounds of 3 s (1 s warm-up) for unary, 3 rounds for streaming,
+                        3 rounds of 2 s for WebSocket unary
+  --only unary|stream|ws  run one benchmark (ws: every WebSocket measurement)
   --runtime deno|bun|all  default all (bun only when found)
   --rounds N            unary rounds per server (default 5)
   --duration S          seconds per wrk round (default 10)
   --warmup S            seconds of wrk warm-up per server, discarded (default 2)
   --connections N       wrk connections (default 64)
   --stream-rounds N     streaming rounds per variant (default 7)
-  --messages N          messages per streamed call (default 100000)
+  --messages N          messages per streamed call, HTTP and WebSocket (default 100000)
+  --ws-rounds N         WebSocket rounds per variant (default 5)
+  --ws-seconds S        seconds per WebSocket unary round (default 5)
+  --ws-concurrency N    WebSocket unary calls in flight on the one socket (default 64)
+  --idle-streams N      idle WebSocket streams for the memory figure, 100 per socket (default 10000)
   --json FILE           also write every round's figures to FILE
   --cpu-prof DIR        run the servers with --cpu-prof, profiles written to DIR`;
 
@@ -58,6 +68,10 @@ function parseOptions(args: string[]): Options {
     connections: 64,
     streamRounds: 7,
     messages: 100_000,
+    wsRounds: 5,
+    wsSeconds: 5,
+    wsConcurrency: 64,
+    idleStreams: 10_000,
     json: undefined,
     cpuProf: undefined,
   };
@@ -80,10 +94,12 @@ function parseOptions(args: string[]): Options {
         options.duration = 3;
         options.warmup = 1;
         options.streamRounds = 3;
+        options.wsRounds = 3;
+        options.wsSeconds = 2;
         break;
       case "--only": {
         const v = value();
-        if (v !== "unary" && v !== "stream") fail("--only takes unary or stream");
+        if (v !== "unary" && v !== "stream" && v !== "ws") fail("--only takes unary, stream or ws");
         options.only = v;
         break;
       }
@@ -111,6 +127,18 @@ function parseOptions(args: string[]): Options {
         break;
       case "--messages":
         options.messages = count(1);
+        break;
+      case "--ws-rounds":
+        options.wsRounds = count(1);
+        break;
+      case "--ws-seconds":
+        options.wsSeconds = count(1);
+        break;
+      case "--ws-concurrency":
+        options.wsConcurrency = count(1);
+        break;
+      case "--idle-streams":
+        options.idleStreams = count(100);
         break;
       case "--json":
         options.json = value();
@@ -422,6 +450,14 @@ function unaryNotes(results: Map<Runtime, UnarySeries>): string[] {
 
 type Variant = "a" | "b" | "c" | "d";
 
+/** bench/stream_client.ts's answer. */
+interface StreamResult {
+  messages: number;
+  ms: number;
+  chunks: number;
+  bytes: number;
+}
+
 interface StreamRound {
   msgPerSec: number;
   ms: number;
@@ -447,7 +483,7 @@ async function benchStream(
   servers: Record<"raw" | "microapi", ServerProcess>,
   options: Options,
 ): Promise<StreamSeries> {
-  const client = new StreamClient(launch, runtime);
+  const client = new ClientProcess(launch, runtime, "bench/stream_client.ts");
   const series: StreamSeries = { a: [], b: [], c: [], d: [] };
   const command = (variant: Variant) => {
     const { client, path } = VARIANTS[variant];
@@ -468,7 +504,7 @@ async function benchStream(
         const server = servers[VARIANTS[variant].path === "microapi" ? "microapi" : "raw"];
         const before = cpuSeconds(server.pid);
         const clientBefore = cpuSeconds(client.pid);
-        const result = await client.run(command(variant));
+        const result = await client.run<StreamResult>(command(variant));
         const serverCpuMs = (cpuSeconds(server.pid) - before) * 1000;
         const clientCpuMs = (cpuSeconds(client.pid) - clientBefore) * 1000;
         const msgPerSec = result.messages / (result.ms / 1000);
@@ -554,6 +590,259 @@ function streamVerdicts(results: Map<Runtime, StreamSeries>): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// WebSocket
+
+const WS_UNARY_TARGET = 0.7;
+const WS_STREAM_TARGET = 0.7;
+/** Unanswered messages the raw bidi client allows: MicroAPI's default window. */
+const WS_WINDOW = 64;
+const IDLE_PER_SOCKET = 100;
+/** Messages per WebSocket message of the batched raw stream, as bench/server.ts's HTTP batch. */
+const WS_RAW_BATCH = 512;
+
+type WsKind =
+  | "unary raw"
+  | "unary microapi"
+  | "stream raw"
+  | "stream raw batched"
+  | "stream microapi"
+  | "bidi raw"
+  | "bidi microapi";
+
+interface WsRound {
+  /** Calls (unary) or messages (streams) per second. */
+  rate: number;
+  /** Server CPU time per call or message, in microseconds. */
+  serverCpuUs: number;
+  /** Client CPU time per call or message, in microseconds. */
+  clientCpuUs: number;
+}
+
+type WsSeries = Partial<Record<WsKind, WsRound[]>>;
+
+interface IdleMemory {
+  streams: number;
+  sockets: number;
+  /** Server RSS before any WebSocket, bytes. */
+  fresh: number;
+  /** With `sockets` connections and one idle stream on each. */
+  oneEach: number;
+  /** With `streams` idle streams over the same number of connections. */
+  full: number;
+  openMs: number;
+}
+
+interface WsResults {
+  series: WsSeries;
+  idle: IdleMemory;
+}
+
+const WS_LABELS: Record<WsKind, string> = {
+  "unary raw": "unary: raw WebSocket echo (JSON in, JSON out)",
+  "unary microapi": "unary: MicroAPI over WebSocket",
+  "stream raw": "server stream: raw, 1 msg per WebSocket message",
+  "stream raw batched": "server stream: raw, 512 msgs per WebSocket message",
+  "stream microapi": "server stream: MicroAPI over WebSocket",
+  "bidi raw": `bidi echo: raw, ${WS_WINDOW} unanswered at most`,
+  "bidi microapi": "bidi echo: MicroAPI over WebSocket (window 64)",
+};
+
+async function benchWs(
+  launch: Launch,
+  runtime: Runtime,
+  servers: Record<"raw" | "microapi", ServerProcess>,
+  options: Options,
+): Promise<WsResults> {
+  const client = new ClientProcess(launch, runtime, "bench/ws_client.ts");
+  const series: WsSeries = {};
+  const commands: Record<WsKind, object> = {
+    "unary raw": { kind: "unary", client: "raw", url: servers.raw.url },
+    "unary microapi": { kind: "unary", client: "microapi", url: servers.microapi.url },
+    "stream raw": { kind: "stream", client: "raw", url: servers.raw.url, batch: 1 },
+    "stream raw batched": {
+      kind: "stream",
+      client: "raw",
+      url: servers.raw.url,
+      batch: WS_RAW_BATCH,
+    },
+    "stream microapi": { kind: "stream", client: "microapi", url: servers.microapi.url },
+    "bidi raw": { kind: "bidi", client: "raw", url: servers.raw.url },
+    "bidi microapi": { kind: "bidi", client: "microapi", url: servers.microapi.url },
+  };
+  const measure = async (kind: WsKind, extra: object): Promise<WsRound> => {
+    const server = kind.endsWith("microapi") ? servers.microapi : servers.raw;
+    const s0 = cpuSeconds(server.pid);
+    const c0 = cpuSeconds(client.pid);
+    const { count, ms } = await client.run<{ count: number; ms: number }>({
+      ...commands[kind],
+      ...extra,
+    });
+    const round = {
+      rate: count / (ms / 1000),
+      serverCpuUs: (cpuSeconds(server.pid) - s0) * 1e6 / count,
+      clientCpuUs: (cpuSeconds(client.pid) - c0) * 1e6 / count,
+    };
+    (series[kind] ??= []).push(round);
+    return round;
+  };
+  const groups: { kinds: WsKind[]; extra: object }[] = [
+    {
+      kinds: ["unary raw", "unary microapi"],
+      extra: { seconds: options.wsSeconds, concurrency: options.wsConcurrency },
+    },
+    {
+      kinds: ["stream raw", "stream raw batched", "stream microapi"],
+      extra: { messages: options.messages },
+    },
+    {
+      kinds: ["bidi raw", "bidi microapi"],
+      extra: { messages: options.messages, window: WS_WINDOW },
+    },
+  ];
+  try {
+    log("  warm-up: one short round of each (discarded)");
+    for (const { kinds, extra } of groups) {
+      for (const kind of kinds) {
+        await measure(kind, { ...extra, seconds: 1 });
+        series[kind]!.pop();
+      }
+    }
+    for (let round = 1; round <= options.wsRounds; round++) {
+      const parts: string[] = [];
+      for (const { kinds, extra } of groups) {
+        for (const kind of kinds) {
+          parts.push(`${kind} ${formatRate((await measure(kind, extra)).rate)}`);
+        }
+      }
+      log(`  round ${round}/${options.wsRounds}  per s: ${parts.join(", ")}`);
+    }
+  } finally {
+    await client.close();
+  }
+  return { series, idle: await idleMemory(launch, runtime, options.idleStreams) };
+}
+
+/**
+ * Server memory with idle streams: a fresh MicroAPI server, then one idle server stream on each of
+ * `streams / 100` WebSocket connections, then 100 on each. The difference between the last two,
+ * per stream, is what an idle stream costs, apart from its socket.
+ */
+async function idleMemory(launch: Launch, runtime: Runtime, streams: number): Promise<IdleMemory> {
+  const sockets = Math.ceil(streams / IDLE_PER_SOCKET);
+  const server = await ServerProcess.start(launch, runtime, "microapi");
+  const client = new ClientProcess(launch, runtime, "bench/ws_client.ts");
+  const settled = async () => {
+    await sleep(1000);
+    return rssBytes(server.pid);
+  };
+  try {
+    const fresh = await settled();
+    await client.run({ kind: "idle_open", url: server.url, sockets, perSocket: 1 });
+    const oneEach = await settled();
+    await client.run({ kind: "idle_close" });
+    const { ms } = await client.run<{ ms: number }>({
+      kind: "idle_open",
+      url: server.url,
+      sockets,
+      perSocket: IDLE_PER_SOCKET,
+    });
+    const full = await settled();
+    await client.run({ kind: "idle_close" });
+    const memory = {
+      streams: sockets * IDLE_PER_SOCKET,
+      sockets,
+      fresh,
+      oneEach,
+      full,
+      openMs: ms,
+    };
+    log(
+      `  idle: server RSS ${mb(fresh)} fresh, ${mb(oneEach)} with ${sockets} sockets, ${
+        mb(full)
+      } with ${memory.streams} idle streams (opened in ${formatMs(ms)})`,
+    );
+    return memory;
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function wsTable(results: Map<Runtime, WsResults>): string {
+  const rows: string[][] = [];
+  for (const [runtime, { series }] of results) {
+    const baselines: Record<string, WsKind> = {
+      unary: "unary raw",
+      stream: "stream raw",
+      bidi: "bidi raw",
+    };
+    for (const kind of Object.keys(WS_LABELS) as WsKind[]) {
+      const rounds = series[kind];
+      if (!rounds) continue;
+      const base = series[baselines[kind.split(" ")[0]!]!]!;
+      const rates = rounds.map((r) => r.rate);
+      const baseRates = base.map((r) => r.rate);
+      const baseCpu = median(base.map((r) => r.serverCpuUs));
+      const cpu = median(rounds.map((r) => r.serverCpuUs));
+      const own = rounds === base;
+      rows.push([
+        runtime,
+        WS_LABELS[kind],
+        formatRate(median(rates)),
+        own ? "-" : formatRatio(median(rates) / median(baseRates)),
+        own ? "-" : formatRatio(median(pairwise(rates, baseRates))),
+        cpu.toFixed(2),
+        median(rounds.map((r) => r.clientCpuUs)).toFixed(2),
+        own ? "-" : formatRatio(baseCpu / cpu),
+      ]);
+    }
+  }
+  return table([
+    "runtime",
+    "measurement",
+    "per s (median)",
+    "ratio",
+    "pairwise",
+    "srv CPU us",
+    "client CPU us",
+    "CPU ratio",
+  ], rows);
+}
+
+function wsVerdicts(results: Map<Runtime, WsResults>): string[] {
+  const lines: string[] = [];
+  for (const [runtime, { series, idle }] of results) {
+    const rate = (kind: WsKind) => median(series[kind]!.map((r) => r.rate));
+    const verdict = (ratio: number, target: number) =>
+      `${formatRatio(ratio)} (target >= ${target.toFixed(2)}: ${
+        ratio >= target ? "met" : "MISSED"
+      })`;
+    lines.push(
+      `${runtime}: unary over WebSocket / raw echo round trips ${
+        verdict(rate("unary microapi") / rate("unary raw"), WS_UNARY_TARGET)
+      }; server streaming / raw ${
+        verdict(rate("stream microapi") / rate("stream raw"), WS_STREAM_TARGET)
+      }, / raw batched ${
+        formatRatio(rate("stream microapi") / rate("stream raw batched"))
+      }; bidi echo / raw ${verdict(rate("bidi microapi") / rate("bidi raw"), WS_STREAM_TARGET)}.`,
+    );
+    const perStream = (idle.full - idle.oneEach) / (idle.streams - idle.sockets);
+    lines.push(
+      `${runtime}: server RSS with ${idle.streams} idle streams on ${idle.sockets} sockets: ${
+        mb(idle.full)
+      } (fresh server ${mb(idle.fresh)}; ${mb(idle.oneEach)} with one stream per socket), about ${
+        (perStream / 1024).toFixed(1)
+      } KiB per idle stream.`,
+    );
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function log(line: string): void {
   console.log(line);
@@ -585,8 +874,9 @@ async function main(): Promise<void> {
   }
   const launch: Launch = { root, deno: Deno.execPath(), bun, taskset, serverFlags };
 
-  const doUnary = options.only !== "stream";
-  const doStream = options.only !== "unary";
+  const doUnary = options.only === undefined || options.only === "unary";
+  const doStream = options.only === undefined || options.only === "stream";
+  const doWs = options.only === undefined || options.only === "ws";
   const wrk = doUnary ? await ensureWrk(log) : undefined;
 
   const versions = [`Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`];
@@ -611,6 +901,7 @@ async function main(): Promise<void> {
 
   const unaryResults = new Map<Runtime, UnarySeries>();
   const streamResults = new Map<Runtime, StreamSeries>();
+  const wsResults = new Map<Runtime, WsResults>();
   for (const runtime of runtimes) {
     const servers = {
       raw: await ServerProcess.start(launch, runtime, "raw"),
@@ -630,6 +921,14 @@ async function main(): Promise<void> {
           } messages per call, ${options.streamRounds} rounds interleaved`,
         );
         streamResults.set(runtime, await benchStream(launch, runtime, servers, options));
+      }
+      if (doWs) {
+        log(
+          `\n== ${runtime} WebSocket: unary (${options.wsConcurrency} in flight on one socket, ${options.wsSeconds} s), ` +
+            `server streaming and bidi echo (${formatRate(options.messages)} messages), ` +
+            `${options.wsRounds} rounds interleaved; then memory with ${options.idleStreams} idle streams`,
+        );
+        wsResults.set(runtime, await benchWs(launch, runtime, servers, options));
       }
     } finally {
       await servers.raw.stop();
@@ -669,6 +968,23 @@ async function main(): Promise<void> {
     log("");
     for (const line of streamVerdicts(streamResults)) log(line);
   }
+  if (wsResults.size > 0) {
+    log(
+      `\nWebSocket, client and server in the same runtime, one socket per client, medians of ` +
+        `${options.wsRounds} interleaved rounds. Unary: ${options.wsConcurrency} calls in flight ` +
+        `for ${options.wsSeconds} s. Streams: ${formatRate(options.messages)} messages per call.`,
+    );
+    log(
+      "ratio = median rate / the raw baseline's (unary: raw echo; streams: raw at 1 message per " +
+        "WebSocket message); pairwise = median of per-round ratios. srv / client CPU us = CPU " +
+        "time per call or message (all threads); CPU ratio = raw server's / MicroAPI server's. " +
+        "MicroAPI joins frames into one WebSocket message while a producer is busy; the raw " +
+        "batched row shows what batching alone gives.\n",
+    );
+    log(wsTable(wsResults));
+    log("");
+    for (const line of wsVerdicts(wsResults)) log(line);
+  }
   if (options.json) {
     Deno.writeTextFileSync(
       options.json,
@@ -682,6 +998,7 @@ async function main(): Promise<void> {
           options,
           unary: Object.fromEntries(unaryResults),
           stream: Object.fromEntries(streamResults),
+          ws: Object.fromEntries(wsResults),
         },
         null,
         2,

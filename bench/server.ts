@@ -15,9 +15,19 @@
  *   request there is, used to show how far the load generator itself can go.
  *   The streamed lines are byte for byte what MicroAPI sends (`{"message":...}` lines, then
  *   `{"end":{"code":"ok"}}`), so the same client does the same work on every server.
+ * - `raw` also answers WebSocket upgrades at `/ws` with the runtime's own API
+ *   (`Deno.upgradeWebSocket`, Bun's `server.upgrade`), a hand-written echo protocol doing the same
+ *   JSON work as MicroAPI's methods, one JSON value per WebSocket message (see bench/ws_client.ts):
+ *   `{"id":n,"user_id":42}` -> `{"id":n,"message":{"username":"alice","age":30}}` (unary);
+ *   `{"id":n,"echo":x}` -> `{"id":n,"message":x}` (bidi echo);
+ *   `{"id":n,"limit":N,"batch":B}` -> N messages `{"id":n,"message":{"username":"u<i>","age":i}}`,
+ *   B per WebSocket message joined by newlines, then `{"id":n,"end":true}` (server streaming).
+ * - `microapi` adds `bench/echo` (bidi echo) and `bench/idle` (server streaming: one message, then
+ *   waits until the call is cancelled) for the WebSocket benchmark; its WebSocket endpoint is the
+ *   usual `/_microapi/ws`, with default settings.
  */
 
-import { MicroAPI, Service, streaming, z } from "../mod.ts";
+import { MicroAPI, Service, stream, streaming, z } from "../mod.ts";
 
 /** Messages per chunk of the batched raw baseline. */
 export const BATCH = 512;
@@ -27,8 +37,20 @@ const kind = (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ??
 
 type Handler = (req: Request) => Response | Promise<Response>;
 
+interface BunSocket {
+  send(data: string): number;
+}
+
 interface BunRuntime {
-  serve(options: { port: number; hostname: string; fetch: Handler }): { port: number };
+  serve(options: {
+    port: number;
+    hostname: string;
+    fetch: (req: Request, server: { upgrade(req: Request): boolean }) => unknown;
+    websocket: {
+      message(ws: BunSocket, data: string | Uint8Array): void;
+      drain(ws: BunSocket): void;
+    };
+  }): { port: number };
 }
 
 const encoder = new TextEncoder();
@@ -84,6 +106,62 @@ const raw: Handler = async (req) => {
   return new Response("not found", { status: 404 });
 };
 
+// ---------------------------------------------------------------------------------------------
+// Raw WebSocket echo
+
+/** Sends one text message; resolves once the socket can take more (the runtime's backpressure). */
+type Send = (data: string) => void | Promise<void>;
+
+const WS_HIGH_WATER = 1 << 20;
+
+/** Answers one raw WebSocket message (see the header comment). */
+async function rawWsMessage(data: string, send: Send): Promise<void> {
+  const frame = JSON.parse(data);
+  if (frame.user_id !== undefined) {
+    await send(JSON.stringify({ id: frame.id, message: { username: "alice", age: 30 } }));
+  } else if (frame.limit !== undefined) {
+    const batch: number = frame.batch ?? 1;
+    let lines: string[] = [];
+    for (let i = 0; i < frame.limit; i++) {
+      lines.push(JSON.stringify({ id: frame.id, message: { username: `u${i}`, age: i } }));
+      if (lines.length === batch) {
+        await send(lines.join("\n"));
+        lines = [];
+      }
+    }
+    if (lines.length > 0) await send(lines.join("\n"));
+    await send(JSON.stringify({ id: frame.id, end: true }));
+  } else {
+    await send(JSON.stringify({ id: frame.id, message: frame.echo }));
+  }
+}
+
+/** Deno: waits while more than WS_HIGH_WATER bytes are queued on the socket. */
+function denoSender(socket: WebSocket): Send {
+  return (data) => {
+    socket.send(data);
+    if (socket.bufferedAmount < WS_HIGH_WATER) return;
+    return new Promise<void>((resolve) => {
+      const check = () => socket.bufferedAmount < WS_HIGH_WATER ? resolve() : setTimeout(check, 1);
+      setTimeout(check, 1);
+    });
+  };
+}
+
+const bunDrains = new WeakMap<BunSocket, (() => void)[]>();
+
+/** Bun: `send` returns -1 when the message was queued under backpressure; wait for `drain`. */
+function bunSender(ws: BunSocket): Send {
+  return (data) => {
+    if (ws.send(data) !== -1) return;
+    return new Promise<void>((resolve) => {
+      const waiting = bunDrains.get(ws);
+      if (waiting) waiting.push(resolve);
+      else bunDrains.set(ws, [resolve]);
+    });
+  };
+}
+
 const User = z.object({ username: z.string(), age: z.number().int() });
 const users = new Service("users")
   .method(
@@ -98,10 +176,26 @@ const users = new Service("users")
       for (let i = 0; i < limit; i++) yield { username: `u${i}`, age: i };
     },
   );
+const bench = new Service("bench")
+  .method(
+    "echo",
+    { input: stream(User), output: streaming(User) },
+    async function* (messages) {
+      for await (const message of messages) yield message;
+    },
+  )
+  .method(
+    "idle",
+    { output: streaming(z.object({ ready: z.boolean() })) },
+    async function* (_input, ctx) {
+      yield { ready: true };
+      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+    },
+  );
 
 let port: number;
 if (kind === "microapi") {
-  const server = await new MicroAPI({ services: [users] }).serve({
+  const server = await new MicroAPI({ services: [users, bench] }).serve({
     port: 0,
     hostname: "127.0.0.1",
   });
@@ -109,9 +203,34 @@ if (kind === "microapi") {
 } else if (kind === "raw") {
   if ("Bun" in globalThis) {
     const bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
-    port = bun.serve({ port: 0, hostname: "127.0.0.1", fetch: raw }).port;
+    port = bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req, server) => {
+        if (req.url.endsWith("/ws") && server.upgrade(req)) return undefined;
+        return raw(req);
+      },
+      websocket: {
+        message: (ws, data) => {
+          rawWsMessage(String(data), bunSender(ws)).catch(console.error);
+        },
+        drain: (ws) => {
+          const waiting = bunDrains.get(ws) ?? [];
+          bunDrains.delete(ws);
+          for (const resolve of waiting) resolve();
+        },
+      },
+    }).port;
   } else {
-    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, raw);
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+      if (!req.url.endsWith("/ws")) return raw(req);
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      const send = denoSender(socket);
+      socket.onmessage = (event) => {
+        rawWsMessage(event.data, send).catch(console.error);
+      };
+      return response;
+    });
     port = server.addr.port;
   }
 } else {
