@@ -40,13 +40,18 @@ export interface RawSocket {
  *
  * @param baseUrl The server's http URL.
  * @param protocols Subprotocols to offer.
+ * @param query A query string for the endpoint's URL, such as `?ack=1`.
  * @returns The socket.
  */
 export async function rawSocket(
   baseUrl: string,
   protocols: string[] = ["microapi.v1"],
+  query = "",
 ): Promise<RawSocket> {
-  const socket = new WebSocket(baseUrl.replace(/^http/, "ws") + "/_microapi/ws", protocols);
+  const socket = new WebSocket(
+    baseUrl.replace(/^http/, "ws") + "/_microapi/ws" + query,
+    protocols,
+  );
   const frames: Record<string, unknown>[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     socket.onclose = (event) => resolve({ code: event.code, reason: event.reason });

@@ -39,6 +39,11 @@ export class FrameBatcher {
     this.#quiet.touch();
   }
 
+  /** True when nothing is queued. */
+  get idle(): boolean {
+    return this.#pending.length === 0;
+  }
+
   /** Sends whatever is queued now. */
   flush(): void {
     if (this.#pending.length === 0) return;

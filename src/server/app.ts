@@ -515,10 +515,11 @@ export class MicroAPI {
           ),
         );
       },
-      open: (socket) => {
+      open: (socket, request) => {
+        const ack = new URL(request.url).searchParams.get("ack") === "1";
         const session: WsSession = new WsSession(socket, this.#env, () => {
           this.#sessions.delete(session);
-        });
+        }, { ack });
         this.#sessions.add(session);
         return {
           message: (data) => session.receive(data),

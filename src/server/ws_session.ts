@@ -72,6 +72,7 @@ export class WsSession {
   #batcher: FrameBatcher;
   #closed = false;
   #onClosed: () => void;
+  #ack: boolean;
 
   /**
    * Starts a session and greets the client with the connection's limits.
@@ -79,8 +80,16 @@ export class WsSession {
    * @param socket The open socket.
    * @param env The app.
    * @param onClosed Called once when the socket has closed.
+   * @param options `ack`: answer every client message at once, with a `pong` frame when nothing
+   *   else is going out (the client asked with `?ack=1`; see docs/protocol.md).
    */
-  constructor(socket: WsSocket, env: WsEnv, onClosed: () => void = () => {}) {
+  constructor(
+    socket: WsSocket,
+    env: WsEnv,
+    onClosed: () => void = () => {},
+    options: { ack?: boolean } = {},
+  ) {
+    this.#ack = options.ack ?? false;
     this.#socket = socket;
     this.#env = env;
     this.#onClosed = onClosed;
@@ -116,6 +125,8 @@ export class WsSession {
       this.#frame(text);
       if (this.#closed) return;
     }
+    // Something goes back at once, so the client's TCP ACK rides on it (docs/protocol.md).
+    if (this.#ack && this.#batcher.idle) this.#send({ type: "pong" });
   }
 
   /**

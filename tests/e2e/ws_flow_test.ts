@@ -12,6 +12,7 @@ import type { MicroAPIOptions } from "../../mod.ts";
 import { hasWebSocketStream, openClientSocket } from "../../src/client/ws_socket.ts";
 import { WebSocketTransport } from "../../src/client/ws_transport.ts";
 import { listen } from "../../src/server/adapters/listen.ts";
+import { rawSocket } from "../_raw_socket.ts";
 
 const TOTAL = 100_000;
 const MB = 1024 * 1024;
@@ -280,5 +281,32 @@ test("WebSocket client: batches calls into few messages, within 1 KiB on Deno", 
     }
   } finally {
     globalThis.WebSocket = Original;
+  }
+});
+
+test("WebSocket: with ?ack=1 the server answers every client message at once, else only as needed", async () => {
+  // Deno clients ask for this: their TCP writes wait for an ACK, which rides on the answer.
+  const { services } = fixtureServices();
+  await using server = await new MicroAPI({ services, onError: () => {} }).serve({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  for (const query of ["?ack=1", ""]) {
+    const raw = await rawSocket(server.url, undefined, query);
+    raw.frames.length = 0;
+    raw.sendFrames({ type: "open", id: 1, service: "analytics", method: "swallow" });
+    for (let i = 0; i < 3; i++) {
+      await sleep(50); // apart, so that each message is answered on its own
+      raw.sendFrames({ type: "message", id: 1, data: { value: i } });
+    }
+    await sleep(200);
+    const pongs = raw.frames.filter((f) => f.type === "pong").length;
+    const others = raw.frames.filter((f) => f.type !== "pong");
+    assert.deepEqual(others, [], "a client stream with credit to spare gets no frames");
+    assert.equal(pongs, query === "" ? 0 : 4, `pongs for 4 messages with ${query || "no query"}`);
+    raw.sendFrames({ type: "half_close", id: 1 });
+    const end = await raw.frame((f) => f.type === "end");
+    assert.equal(end.code, "ok");
+    await raw.close();
   }
 });

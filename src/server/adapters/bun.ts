@@ -8,7 +8,7 @@ import {
 
 /** The part of Bun's API this adapter uses, typed here instead of through a types package. */
 interface BunSocket {
-  data: { events?: SocketEvents };
+  data: { events?: SocketEvents; request?: Request };
   readyState: number;
   send(text: string): number;
   close(code?: number, reason?: string): void;
@@ -62,7 +62,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
           const headers = verdict.protocol
             ? { "sec-websocket-protocol": verdict.protocol }
             : undefined;
-          if (server.upgrade(request, { headers, data: {} })) return undefined;
+          if (server.upgrade(request, { headers, data: { request } })) return undefined;
           return new Response("WebSocket upgrade failed", { status: 400 });
         }
         // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
@@ -76,7 +76,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
               if (ws.readyState === 1) ws.send(text);
             },
             close: (code, reason) => ws.close(code, reason),
-          });
+          }, ws.data.request!);
         },
         message: (ws, message) => ws.data.events?.message(message),
         close: (ws, code, reason) => ws.data.events?.close(code, reason),

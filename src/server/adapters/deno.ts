@@ -35,7 +35,7 @@ export function listenDeno(options: ListenOptions): Promise<Listener> {
           if (socket.readyState === WebSocket.OPEN) socket.send(text);
         },
         close: (code, reason) => socket.close(code, reason),
-      });
+      }, request);
     };
     socket.onmessage = (event) => events?.message(event.data);
     socket.onclose = (event) => events?.close(event.code, event.reason);

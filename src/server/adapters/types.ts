@@ -79,9 +79,10 @@ export interface WebSocketEndpoint {
    * A socket is open: starts its session.
    *
    * @param socket The socket.
+   * @param request The upgrade request it was opened with.
    * @returns The handlers for its events.
    */
-  open(socket: ServerSocket): SocketEvents;
+  open(socket: ServerSocket, request: Request): SocketEvents;
 }
 
 /** Where and how to listen. */
