@@ -644,7 +644,7 @@ const WS_LABELS: Record<WsKind, string> = {
   "stream raw batched": "server stream: raw, 512 msgs per WebSocket message",
   "stream microapi": "server stream: MicroAPI over WebSocket",
   "bidi raw": `bidi echo: raw, ${WS_WINDOW} unanswered at most`,
-  "bidi microapi": "bidi echo: MicroAPI over WebSocket (window 64)",
+  "bidi microapi": "bidi echo: MicroAPI over WebSocket (default windows)",
 };
 
 async function benchWs(
