@@ -15,6 +15,7 @@
  */
 
 import { Connection } from "../mod.ts";
+import { answerCommands } from "./commands.ts";
 
 interface Command {
   client: "microapi" | "raw";
@@ -95,31 +96,8 @@ async function viaRaw(url: string, path: string, limit: number): Promise<Result>
   return { messages: lines - 1, ms, chunks, bytes };
 }
 
-function stdinStream(): ReadableStream<Uint8Array> {
-  const bun = (globalThis as { Bun?: { stdin: { stream(): ReadableStream<Uint8Array> } } }).Bun;
-  return bun ? bun.stdin.stream() : Deno.stdin.readable;
-}
-
-let pending = "";
-for await (
-  const chunk of stdinStream().pipeThrough(
-    new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
-  )
-) {
-  pending += chunk;
-  let newline: number;
-  while ((newline = pending.indexOf("\n")) !== -1) {
-    const line = pending.slice(0, newline).trim();
-    pending = pending.slice(newline + 1);
-    if (line === "") continue;
-    const command = JSON.parse(line) as Command;
-    try {
-      const result = command.client === "microapi"
-        ? await viaMicroapi(command.url, command.path, command.limit)
-        : await viaRaw(command.url, command.path, command.limit);
-      console.log(JSON.stringify(result));
-    } catch (error) {
-      console.log(JSON.stringify({ error: String((error as Error)?.message ?? error) }));
-    }
-  }
-}
+await answerCommands<Command>((command) =>
+  command.client === "microapi"
+    ? viaMicroapi(command.url, command.path, command.limit)
+    : viaRaw(command.url, command.path, command.limit)
+);

@@ -20,6 +20,7 @@
  */
 
 import { Connection, type WebSocketApi } from "../mod.ts";
+import { answerCommands } from "./commands.ts";
 
 type Client = "microapi" | "raw";
 
@@ -288,30 +289,7 @@ function run(command: Command): Promise<Result> {
   }
 }
 
-function stdinStream(): ReadableStream<Uint8Array> {
-  const bun = (globalThis as { Bun?: { stdin: { stream(): ReadableStream<Uint8Array> } } }).Bun;
-  return bun ? bun.stdin.stream() : Deno.stdin.readable;
-}
-
-let pending = "";
-for await (
-  const chunk of stdinStream().pipeThrough(
-    new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
-  )
-) {
-  pending += chunk;
-  let newline: number;
-  while ((newline = pending.indexOf("\n")) !== -1) {
-    const line = pending.slice(0, newline).trim();
-    pending = pending.slice(newline + 1);
-    if (line === "") continue;
-    try {
-      console.log(JSON.stringify(await run(JSON.parse(line) as Command)));
-    } catch (error) {
-      console.log(JSON.stringify({ error: String((error as Error)?.message ?? error) }));
-    }
-  }
-}
+await answerCommands(run);
 for (const connection of connections.values()) await connection.close();
 // Raw sockets would keep the process alive.
 const host = globalThis as {
