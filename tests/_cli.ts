@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtime } from "./_harness.ts";
-import { runtimeBinary } from "./_process.ts";
+import { bunRuntime, runtimeBinary } from "./_process.ts";
 import type { CliContext } from "../src/cli/_context.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -155,16 +155,7 @@ function spawnRaw(argv: string[], cwd: string, env: Record<string, string>): Spa
       }),
     };
   }
-  const bun = (globalThis as unknown as {
-    Bun: {
-      spawn(argv: string[], options: Record<string, unknown>): {
-        stdout: ReadableStream<Uint8Array>;
-        stderr: ReadableStream<Uint8Array>;
-        kill(signal?: string): void;
-        exited: Promise<number>;
-      };
-    };
-  }).Bun;
+  const bun = bunRuntime();
   const processEnv = (globalThis as unknown as { process: { env: Record<string, string> } })
     .process.env;
   const child = bun.spawn(argv, {

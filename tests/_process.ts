@@ -4,6 +4,25 @@ import { runtime } from "./_harness.ts";
 const root = new URL("../", import.meta.url).pathname;
 
 /** A running child process. */
+/** The part of Bun's API the test helpers use to start processes. */
+export interface BunSpawner {
+  spawn(argv: string[], options: Record<string, unknown>): {
+    stdout: ReadableStream<Uint8Array>;
+    stderr: ReadableStream<Uint8Array>;
+    kill(signal?: string): void;
+    exited: Promise<number>;
+  };
+}
+
+/**
+ * Bun's global, typed for spawning (the tests run on Bun when there is no Deno).
+ *
+ * @returns `Bun`.
+ */
+export function bunRuntime(): BunSpawner {
+  return (globalThis as unknown as { Bun: BunSpawner }).Bun;
+}
+
 export interface Child {
   /** Resolves with the first stdout line that parses as JSON (programs print their URL this way). */
   readonly ready: Promise<Record<string, unknown>>;
@@ -123,16 +142,7 @@ function spawn(argv: string[]): Child {
     };
     exited = child.status.then((status) => status.code);
   } else {
-    const bun = (globalThis as unknown as {
-      Bun: {
-        spawn(argv: string[], options: Record<string, unknown>): {
-          stdout: ReadableStream<Uint8Array>;
-          stderr: ReadableStream<Uint8Array>;
-          kill(signal?: string): void;
-          exited: Promise<number>;
-        };
-      };
-    }).Bun;
+    const bun = bunRuntime();
     const child = bun.spawn(argv, { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     stdout = child.stdout;
     stderr = child.stderr;
