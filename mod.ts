@@ -89,6 +89,7 @@ export type { CallSink, IncomingCall, MessageSource, MethodEntry } from "./src/s
 export { Connection } from "./src/client/connection.ts";
 export type { ConnectionOptions } from "./src/client/connection.ts";
 export type { WebSocketApi } from "./src/client/ws_socket.ts";
+export { connectionOf } from "./src/client/call_options.ts";
 export type { CallOptions, ClientCallOptions } from "./src/client/call_options.ts";
 export { BidiStream, ClientStream, ServerStream } from "./src/client/streams.ts";
 export type { ClientCall, ClientTransport } from "./src/client/transport.ts";

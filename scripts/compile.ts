@@ -4,10 +4,12 @@
  *
  * The executable also carries two prebuilt bundles for `microapi build`: kit.js (the library and
  * the CLI) and zod.js. A server built with it links its service modules against those, so it needs
- * nothing installed either.
+ * nothing installed either. It also carries the client runtime's source files, which
+ * `microapi generate --standalone` writes next to a client.
  *
  * Usage: deno task compile [--out dist/microapi]
  */
+import { clientRuntimeEmbedding } from "../src/cli/_client_runtime.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const outIndex = Deno.args.indexOf("--out");
@@ -69,6 +71,8 @@ try {
       `import { setBuildAssets } from ${JSON.stringify(`${root}src/cli/build.ts`)};`,
       `import { runCli } from ${JSON.stringify(`${root}src/cli/entry.ts`)};`,
       "setBuildAssets({ kit, zod });",
+      // The client runtime's sources, for generate --standalone.
+      await clientRuntimeEmbedding(dir, `${root}src/cli/_client_runtime.ts`),
       "await runCli();",
       "",
     ].join("\n"),

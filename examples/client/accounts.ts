@@ -6,18 +6,19 @@
  * @module
  */
 
-import { type ClientCallOptions, Connection } from "../../mod.ts";
-import type { Account, CloseAccountRequest } from "./types.ts";
-import type { CloseAccountResponse } from "./types.ts";
+import { type ClientCallOptions, connectionOf } from "../../mod.ts";
+import type {
+  Account,
+  CloseAccountRequest,
+  CloseAccountResponse,
+} from "./types.ts";
 
 /**
  * The account making the call.
  *
  * Unary call to `accounts/me`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function me(options?: ClientCallOptions): Promise<Account> {
@@ -34,9 +35,7 @@ export async function me(options?: ClientCallOptions): Promise<Account> {
  * Unary call to `accounts/close_account`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function closeAccount(
@@ -48,8 +47,4 @@ export async function closeAccount(
     input,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

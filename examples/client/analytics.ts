@@ -6,7 +6,11 @@
  * @module
  */
 
-import { type ClientCallOptions, ClientStream, Connection } from "../../mod.ts";
+import {
+  type ClientCallOptions,
+  ClientStream,
+  connectionOf,
+} from "../../mod.ts";
 import type { AggregateResult, DataPoint } from "./types.ts";
 
 /**
@@ -19,9 +23,7 @@ export class AggregateCall extends ClientStream<DataPoint, AggregateResult> {
   /**
    * Opens the call.
    *
-   * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
-   * `onHeaders`, `onTrailers`, and the `connection` to use (default
-   * `Connection.default`).
+   * @param options Per-call options: see {@linkcode ClientCallOptions}.
    */
   constructor(options?: ClientCallOptions) {
     super(connectionOf(options), "analytics/aggregate", options);
@@ -33,15 +35,9 @@ export class AggregateCall extends ClientStream<DataPoint, AggregateResult> {
  *
  * Opens a client-streaming call to `analytics/aggregate`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The open call: `send()`, then `end()` for the response.
  */
 export function aggregate(options?: ClientCallOptions): AggregateCall {
   return new AggregateCall(options);
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BidiStream, type ClientCallOptions, Connection } from "../../mod.ts";
+import { BidiStream, type ClientCallOptions, connectionOf } from "../../mod.ts";
 import type { ChatMessage, ChatReply } from "./types.ts";
 
 /**
@@ -19,9 +19,7 @@ export class ConversationCall extends BidiStream<ChatMessage, ChatReply> {
   /**
    * Opens the call.
    *
-   * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
-   * `onHeaders`, `onTrailers`, and the `connection` to use (default
-   * `Connection.default`).
+   * @param options Per-call options: see {@linkcode ClientCallOptions}.
    */
   constructor(options?: ClientCallOptions) {
     super(connectionOf(options), "chat/conversation", options);
@@ -33,15 +31,9 @@ export class ConversationCall extends BidiStream<ChatMessage, ChatReply> {
  *
  * Opens a bidirectional call to `chat/conversation`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The open call: `send()`, `next()`, `end()`.
  */
 export function conversation(options?: ClientCallOptions): ConversationCall {
   return new ConversationCall(options);
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

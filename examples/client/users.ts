@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ClientCallOptions, Connection } from "../../mod.ts";
+import { type ClientCallOptions, connectionOf } from "../../mod.ts";
 import type { GetUserRequest, ListUsersRequest, User } from "./types.ts";
 
 /**
@@ -15,9 +15,7 @@ import type { GetUserRequest, ListUsersRequest, User } from "./types.ts";
  * Unary call to `users/get_user`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function getUser(
@@ -39,9 +37,7 @@ export async function getUser(
  * cancels the call.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response messages.
  */
 export async function* listUsers(
@@ -53,8 +49,4 @@ export async function* listUsers(
     input,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

@@ -4,6 +4,7 @@ import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, UsageError } from "./_context.ts";
+import { clientRuntimeEmbedding } from "./_client_runtime.ts";
 import { loadServices } from "./_load.ts";
 
 /** `microapi build`. */
@@ -92,9 +93,11 @@ export async function build(args: ParsedArgs, ctx: CliContext): Promise<number> 
       const namesOnly = given.has(label) ? "" : ", namesOnly: true";
       return `{ label: ${JSON.stringify(label)}, exports: m${i}${namesOnly} }`;
     });
+    // The client runtime's sources too, so that the server's generate --standalone works.
+    const runtime = await clientRuntimeEmbedding(dir, kit);
     await writeFile(
       entry,
-      `import { runEmbedded } from ${JSON.stringify(kit)};\n${imports.join("\n")}\n` +
+      `import { runEmbedded } from ${JSON.stringify(kit)};\n${imports.join("\n")}\n${runtime}` +
         `await runEmbedded([${modules.join(", ")}]);\n`,
     );
     ctx.err(`Compiling ${relative(ctx.cwd, outfile) || outfile}`);

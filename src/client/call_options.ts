@@ -1,4 +1,4 @@
-import type { Connection } from "./connection.ts";
+import { Connection } from "./connection.ts";
 
 /** Per-call options, accepted by every call on every transport. */
 export interface CallOptions {
@@ -17,8 +17,26 @@ export interface CallOptions {
   onTrailers?: (trailers: Headers) => void;
 }
 
-/** Call options for generated clients, which may name the connection to use. */
+/**
+ * The options every function and class of a generated client takes: `signal`, `timeoutMs`,
+ * `metadata`, `onHeaders` and `onTrailers` (see {@linkcode CallOptions}), and the `connection` to
+ * call through. Without `connection` a call uses {@linkcode Connection.default}, and fails with
+ * "No default connection" when none is set (a unary call rejects, it does not throw).
+ */
 export interface ClientCallOptions extends CallOptions {
   /** The connection to call through; default {@linkcode Connection.default}. */
   connection?: Connection;
+}
+
+/**
+ * The connection a call with these options goes through: `options.connection`, else
+ * {@linkcode Connection.default}. Generated clients call this; the lookup happens at call time, so
+ * a default set after the client was imported is used.
+ *
+ * @param options The call's options, if any.
+ * @returns The connection to call through.
+ * @throws {Error} When the options name no connection and there is no default.
+ */
+export function connectionOf(options: ClientCallOptions | undefined): Connection {
+  return options?.connection ?? Connection.default;
 }

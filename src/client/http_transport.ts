@@ -14,7 +14,7 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import { type Route, routePath } from "../protocol/route.ts";
 import { decodeResponseLine } from "../protocol/stream_lines.ts";
 import { type Pattern, streamsInput, streamsOutput } from "../schema/pattern.ts";
-import { StreamClosedError } from "../schema/stream.ts";
+import { StreamClosedError } from "../schema/stream_closed_error.ts";
 import { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { ClientCall, ClientTransport } from "./transport.ts";

@@ -15,7 +15,7 @@ import {
   WS_PROTOCOL,
 } from "../protocol/ws_frames.ts";
 import type { Pattern } from "../schema/pattern.ts";
-import { StreamClosedError } from "../schema/stream.ts";
+import { StreamClosedError } from "../schema/stream_closed_error.ts";
 import { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { ClientCall, ClientTransport } from "./transport.ts";

@@ -29,12 +29,15 @@ function escape(line: string): string {
 /** Tags whose value must stay on one line. */
 const VERBATIM = /^@(pattern|example|default|format) /;
 
-/** Splits a long line at spaces so that it fits the width (words longer than it stay whole). */
+/**
+ * Splits a long line at spaces so that it fits the width (words longer than it stay whole, and so
+ * does an inline tag such as `{@link getUser}`).
+ */
 function wrap(line: string, width: number): string[] {
   if (line.length <= width || VERBATIM.test(line)) return [line];
   const out: string[] = [];
   let current = "";
-  for (const word of line.split(" ")) {
+  for (const word of line.split(/ (?![^{}]*\})/)) {
     if (current !== "" && current.length + 1 + word.length > width) {
       out.push(current);
       current = word;

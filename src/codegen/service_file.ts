@@ -2,7 +2,7 @@ import type { MethodDescription, ServiceDescription } from "../schema/introspect
 import { claimName, pascalCase } from "../schema/type_names.ts";
 import { camelCase } from "./identifiers.ts";
 import { jsDoc } from "./jsdoc.ts";
-import { LINE_WIDTH, list, WIDE_LINE_WIDTH } from "./layout.ts";
+import { LINE_WIDTH, list } from "./layout.ts";
 
 /** What a service file needs besides the service. */
 export interface ServiceFileOptions {
@@ -21,9 +21,6 @@ export interface ServiceFile {
   /** The exported function of each method, by method name. */
   readonly functions: ReadonlyMap<string, string>;
 }
-
-const OPTIONS_DOC = "@param options Per-call options: `signal`, `timeoutMs`, `metadata`, " +
-  "`onHeaders`, `onTrailers`, and the `connection` to use (default `Connection.default`).";
 
 /**
  * Writes the client of one service: for each method, a function named after it in camelCase
@@ -52,22 +49,25 @@ export function serviceFile(service: ServiceDescription, options: ServiceFileOpt
     return runtime.get(name)!;
   };
   const Options = use("ClientCallOptions");
-  const Conn = use("Connection");
+  const connectionOf = use("connectionOf");
   if (patterns.has("client_streaming")) use("ClientStream");
   if (patterns.has("bidi_streaming")) use("BidiStream");
-  const connectionOf = claimName(taken, ["connectionOf"]);
+  // The runtime documents the options once; every function links there.
+  const OPTIONS_DOC = `@param options Per-call options: see {@linkcode ${Options}}.`;
 
   const functions = new Map<string, string>();
+  for (const method of service.methods) {
+    functions.set(method.name, claimName(taken, [camelCase(method.name)]));
+  }
   const blocks: string[] = [];
   for (const method of service.methods) {
-    const fn = claimName(taken, [camelCase(method.name)]);
-    functions.set(method.name, fn);
+    const fn = functions.get(method.name)!;
     const route = method.path.slice(1);
     const input = method.input ? options.typeOf(method.input) : undefined;
     const output = method.output ? options.typeOf(method.output) : "void";
     const params = [...(input ? [`input: ${input}`] : []), `options?: ${Options}`];
     const args = [JSON.stringify(route), input ? "input" : "undefined", "options"];
-    const deprecated = deprecationOf(method, service);
+    const deprecated = deprecationOf(method, service, functions);
     const summary = method.description === undefined ? [] : [method.description, ""];
     const inputDoc = input ? ["@param input The request message."] : [];
 
@@ -174,8 +174,6 @@ export function serviceFile(service: ServiceDescription, options: ServiceFileOpt
       ? importLine([...types], { from: JSON.stringify(options.typesPath), typeOnly: true })
       : ""),
     ...blocks,
-    signature(`function ${connectionOf}(`, [`options: ${Options} | undefined`], [Conn]) +
-    `  return options?.connection ?? ${Conn}.default;\n}\n`,
   ].join("\n");
   return { code, functions };
 }
@@ -186,11 +184,34 @@ export function serviceTitle(service: ServiceDescription): string {
   return service.version === undefined ? name : `${name}, version ${service.version}`;
 }
 
-/** `@deprecated` with the method's notice, else the service's. */
-function deprecationOf(method: MethodDescription, service: ServiceDescription): string[] {
+/**
+ * `@deprecated` with the method's notice, else the service's. A method's notice is written in
+ * terms of the service's method names (`"Use archive"`, `"Use get_record"`); each other method it
+ * mentions (as a whole word, with or without backticks) becomes a `{@link}` to that method's
+ * function, so the notice names what the reader calls and the editor can jump there. (A service's
+ * notice points elsewhere, such as another version, and is kept as written.)
+ */
+function deprecationOf(
+  method: MethodDescription,
+  service: ServiceDescription,
+  functions: ReadonlyMap<string, string>,
+): string[] {
   const notice = method.deprecated ?? service.deprecated;
   if (notice === undefined) return [];
-  return [typeof notice === "string" ? `@deprecated ${notice}` : "@deprecated"];
+  if (typeof notice !== "string") return ["@deprecated"];
+  const others = [...functions.keys()].filter((name) => name !== method.name);
+  if (method.deprecated === undefined || others.length === 0) return [`@deprecated ${notice}`];
+  const names = others.sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const mention = new RegExp(`(?<![\\w$])(\`?)(${names.join("|")})\\1(?![\\w$])`, "g");
+  const linked = notice.replace(
+    mention,
+    (_, _tick, name: string) => `{@link ${functions.get(name)}}`,
+  );
+  return [`@deprecated ${linked}`];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /**
@@ -254,36 +275,21 @@ export interface ImportOptions {
 }
 
 /**
- * Import (or re-export) declarations, names sorted the way `deno fmt` sorts them. `deno fmt` puts
- * a declaration on one line whenever it fits its width, so a declaration between 80 and 100
- * characters would read differently at the default width and at 100: such lists are split into
- * declarations that each fit in 80. Longer lists are written one name per line, which every
- * width keeps.
+ * One import (or re-export) declaration, names sorted the way `deno fmt` sorts them: on one line
+ * when it fits the width, else one name per line, as `deno fmt` writes it at its default width.
+ * (At a wider setting `deno fmt` would join a declaration of up to that many characters back onto
+ * one line: generated code is laid out for the default width, see layout.ts.)
  *
  * @param names The names, with `type ` where needed.
  * @param options The specifier, type-only, import or export.
- * @returns The declarations, each ending with a newline.
+ * @returns The declaration, ending with a newline.
  */
 export function importLine(names: readonly string[], options: ImportOptions): string {
   const { from, typeOnly = false, keyword = "import" } = options;
   const key = (name: string) => name.replace(/^type /, "").toLowerCase();
   const sorted = [...names].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   const head = typeOnly ? `${keyword} type` : keyword;
-  const single = (list: readonly string[]) => `${head} { ${list.join(", ")} } from ${from};`;
-  if (single(sorted).length <= LINE_WIDTH) return `${single(sorted)}\n`;
-  if (single(sorted).length > WIDE_LINE_WIDTH) {
-    return `${head} {\n${sorted.map((name) => `  ${name},`).join("\n")}\n} from ${from};\n`;
-  }
-  const groups: string[][] = [[]];
-  for (const name of sorted) {
-    const group = groups[groups.length - 1]!;
-    if (group.length > 0 && single([...group, name]).length > LINE_WIDTH) groups.push([name]);
-    else group.push(name);
-  }
-  // A group of type names only is a type-only declaration (as lint's verbatim-module-syntax wants).
-  return groups.map((group) =>
-    group.every((name) => name.startsWith("type "))
-      ? `${keyword} type { ${group.map((name) => name.slice(5)).join(", ")} } from ${from};\n`
-      : `${single(group)}\n`
-  ).join("");
+  const single = `${head} { ${sorted.join(", ")} } from ${from};`;
+  if (single.length <= LINE_WIDTH) return `${single}\n`;
+  return `${head} {\n${sorted.map((name) => `  ${name},`).join("\n")}\n} from ${from};\n`;
 }

@@ -10,6 +10,11 @@ export interface TypesFile {
   readonly code: string;
   /** The type name of each definition, by its key in `$defs`. */
   readonly names: ReadonlyMap<string, string>;
+  /**
+   * Every type the code declares, in order: the definitions and the types named after where
+   * they sit (nested objects, union variants, array items, long keys).
+   */
+  readonly declared: readonly string[];
 }
 
 /** Longer composite types (tuples, arrays of unions, ...) get a name of their own. */
@@ -31,11 +36,11 @@ export function typesFile(defs: Readonly<Record<string, JsonSchema>>): TypesFile
   const taken = new Set<string>();
   const names = new Map<string, string>();
   for (const key of Object.keys(defs)) names.set(key, claimName(taken, [typeNameOf(key)]));
-  const writer = new TypeWriter(names, taken);
+  const writer = new TypeWriter(names, taken, defs);
   const blocks = Object.entries(defs).map(([key, schema]) =>
     writer.declaration(names.get(key)!, schema)
   );
-  return { code: blocks.join("\n"), names };
+  return { code: blocks.join("\n"), names, declared: writer.declared };
 }
 
 /**
@@ -56,14 +61,23 @@ const MAX_DERIVED_NAME = 40;
 class TypeWriter {
   #names: ReadonlyMap<string, string>;
   #taken: Set<string>;
+  #defs: Readonly<Record<string, JsonSchema>>;
+  /** The names declared so far, in the order they are written. */
+  readonly declared: string[] = [];
 
-  constructor(names: ReadonlyMap<string, string>, taken: Set<string>) {
+  constructor(
+    names: ReadonlyMap<string, string>,
+    taken: Set<string>,
+    defs: Readonly<Record<string, JsonSchema>>,
+  ) {
     this.#names = names;
     this.#taken = taken;
+    this.#defs = defs;
   }
 
   /** A declaration followed by the declarations of the objects nested in it. */
   declaration(name: string, schema: unknown): string {
+    this.declared.push(name);
     const nested: string[] = [];
     const s = asSchema(schema);
     const doc = jsDoc([...describe(s), ...(isObjectWithProperties(s) ? [] : constraints(s))]);
@@ -181,9 +195,9 @@ class TypeWriter {
     const value = extra === undefined || extra === true
       ? "unknown"
       : single(this.#members(extra, derivedName(hint, "Value"), nested));
-    const keys = asSchema(s.propertyNames);
-    if (Array.isArray(keys.enum)) {
-      const members = dedupe(keys.enum.map(literal));
+    const keys = this.#literals(s.propertyNames);
+    if (keys !== undefined) {
+      const members = this.#members(s.propertyNames, derivedName(hint, "Key"), nested);
       let key: TypeNode = members.map(inline).join(" | ");
       if (key.length > SHORT) {
         key = this.#alias(
@@ -194,7 +208,7 @@ class TypeWriter {
       }
       const record = { generic: "Record", args: [key, value] };
       const required = Array.isArray(s.required) ? s.required.length : 0;
-      return required >= keys.enum.length ? record : { generic: "Partial", args: [record] };
+      return required >= keys.size ? record : { generic: "Partial", args: [record] };
     }
     return { generic: "Record", args: ["string", value] };
   }
@@ -212,19 +226,47 @@ class TypeWriter {
   /** Declares a type alias for a long type expression, so that no line outgrows the width. */
   #alias(hint: string, nested: string[], declare: (name: string) => string): string {
     const name = claimName(this.#taken, [hint]);
+    this.declared.push(name);
     nested.push(`${declare(name)}\n`);
     return name;
   }
 
+  /**
+   * The values a schema allows when they are a finite set of literals (an enum, a const, a union
+   * of those, or a `$ref` to one), else undefined: record keys of this kind make a
+   * `Record<"a" | "b", T>` rather than a `Record<string, T>`.
+   */
+  #literals(schema: unknown, depth = 0): Set<unknown> | undefined {
+    if (schema === undefined || depth > 16) return undefined;
+    const s = asSchema(schema);
+    if (typeof s.$ref === "string") return this.#literals(this.#defs[refKey(s.$ref)], depth + 1);
+    if ("const" in s) return new Set([s.const]);
+    if (Array.isArray(s.enum)) return new Set(s.enum);
+    const variants = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : [];
+    if (variants.length === 0) return undefined;
+    const values = new Set<unknown>();
+    for (const variant of variants) {
+      const more = this.#literals(variant, depth + 1);
+      if (more === undefined) return undefined;
+      for (const value of more) values.add(value);
+    }
+    return values;
+  }
+
   #refName(ref: string): string {
-    const key = decodeURIComponent(ref.replace(/^#\/(\$defs|definitions)\//, ""))
-      .replaceAll("~1", "/").replaceAll("~0", "~");
+    const key = refKey(ref);
     const name = this.#names.get(key);
     if (name === undefined) {
       throw new TypeError(`Cannot generate types: ${ref} refers to no definition in $defs`);
     }
     return name;
   }
+}
+
+/** The key in `$defs` a `$ref` points at. */
+function refKey(ref: string): string {
+  return decodeURIComponent(ref.replace(/^#\/(\$defs|definitions)\//, ""))
+    .replaceAll("~1", "/").replaceAll("~0", "~");
 }
 
 /** `UserAddress` for the `address` of `User`; just `Address` when that would be too long. */

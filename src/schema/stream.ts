@@ -1,17 +1,7 @@
 import { Queue } from "../_util/queue.ts";
+import { StreamClosedError } from "./stream_closed_error.ts";
 
-/** Thrown when a value is pushed into a stream that has ended or whose reader has stopped. */
-export class StreamClosedError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What was attempted.
-   */
-  constructor(message = "Cannot push into a closed stream") {
-    super(message);
-    this.name = "StreamClosedError";
-  }
-}
+export { StreamClosedError };
 
 /** Hooks that let a transport feed a {@linkcode Stream} on demand. */
 export interface StreamOptions {

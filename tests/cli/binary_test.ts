@@ -3,14 +3,17 @@
  * tests run it on service files in a temporary directory with nothing installed (no
  * node_modules, no deno.json): the modules import `@microapi/core` and `zod` by name, and the
  * binary provides both. `microapi build` is tested through the binary too: the server it makes
- * must run, describe itself and generate its client after its sources are gone.
+ * must run, describe itself and generate its client after its sources are gone. Both carry the
+ * client runtime for `generate --standalone`, whose output runs with nothing installed.
  */
 import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { test } from "../_harness.ts";
-import { denoBinary, modUrl, type Outcome, root, run, start, tempDir } from "../_cli.ts";
-import { Connection } from "../../mod.ts";
+import { cli, denoBinary, modUrl, type Outcome, root, run, start, tempDir } from "../_cli.ts";
+import { Connection, MicroAPI } from "../../mod.ts";
+import { app as examples } from "../../examples/serve.ts";
+import { runStandaloneProgram } from "../codegen/_standalone.ts";
 
 const BINARY = `${root}dist/.test/microapi`;
 let compiled: Promise<string> | undefined;
@@ -70,9 +73,10 @@ async function callThrough(lib: string, url: string): Promise<void> {
 }
 
 async function sameFiles(a: string, b: string): Promise<void> {
-  const names = (await readdir(a)).sort();
-  assert.deepEqual(names, (await readdir(b)).sort());
+  const names = (await readdir(a, { recursive: true })).sort();
+  assert.deepEqual(names, (await readdir(b, { recursive: true })).sort());
   for (const name of names) {
+    if ((await stat(`${a}/${name}`)).isDirectory()) continue;
     assert.equal(await readFile(`${a}/${name}`, "utf8"), await readFile(`${b}/${name}`, "utf8"));
   }
 }
@@ -144,6 +148,12 @@ test("compiled binary: build makes a self-contained server that serves, describe
     { cwd: dir.path },
   );
   ok(reference, "generate");
+  ok(
+    await run([microapi, "generate", "hello.ts", "--out", "standalone_reference", "--standalone"], {
+      cwd: dir.path,
+    }),
+    "generate --standalone",
+  );
   const built = await run([microapi, "build", "hello.ts", "-o", "server"], { cwd: dir.path });
   ok(built, "build");
   assert.match(built.stderr, /^Compiling server$/m);
@@ -172,6 +182,13 @@ test("compiled binary: build makes a self-contained server that serves, describe
   );
   ok(generated, "server generate");
   await sameFiles(`${dir.path}/reference`, `${dir.path}/lib`);
+  // A built server carries the client runtime too.
+  const standalone = await run(
+    [`${dir.path}/server`, "generate", "--out", "standalone", "--standalone"],
+    { cwd: dir.path },
+  );
+  ok(standalone, "server generate --standalone");
+  await sameFiles(`${dir.path}/standalone_reference`, `${dir.path}/standalone`);
   const extra = await run([`${dir.path}/server`, "info", "hello.ts"], { cwd: dir.path });
   assert.equal(extra.code, 2);
   assert.match(extra.stderr, /^error: Unexpected argument "hello\.ts" for server info/m);
@@ -185,4 +202,22 @@ test("compiled binary: build makes a self-contained server that serves, describe
     server.kill("SIGINT"); // Ctrl-C
   }
   assert.equal(await server.exited, 0, server.stderr());
+});
+
+test("compiled binary: generate --standalone writes a client that runs with nothing installed under Deno and Bun", async () => {
+  const microapi = await binary();
+  await using dir = await tempDir();
+  const app = new MicroAPI(examples.options);
+  await using server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  ok(
+    await run([microapi, "generate", server.url, "--out", "lib", "--standalone"], {
+      cwd: dir.path,
+    }),
+    "generate --standalone",
+  );
+  // The same files as the CLI run from source writes.
+  await using fromSource = await tempDir();
+  ok(await cli(["generate", server.url, "--out", fromSource.path, "--standalone"]), "from source");
+  await sameFiles(fromSource.path, `${dir.path}/lib`);
+  await runStandaloneProgram(dir.path, server.url);
 });

@@ -1,8 +1,10 @@
 /**
  * Services that exercise the code generator: every pattern, a versioned and an unversioned service
  * with the same name, deprecation, nested and recursive objects, unions, enums, records, tuples,
- * defaults (input and output types that differ), a reserved word, names that clash, a schema named
- * like a TypeScript global and one named like a runtime import, and a service named `types`.
+ * records keyed by enums (inline, exported, unions of literals), defaults (input and output types
+ * that differ), a reserved word, names that clash, a deprecation notice that names methods, a
+ * schema named like a TypeScript global and ones named like runtime names, and a service named
+ * `types`.
  */
 import { RpcError, Service, stream, streaming, z } from "../../mod.ts";
 
@@ -50,8 +52,18 @@ export const TreeNode: z.ZodType<Tree> = z.object({
 /** Named like a TypeScript global: the generated type must not shadow `Record`. */
 export const Record = z.object({ key: z.string(), value: z.string() });
 
-/** Named like the runtime's `Connection`: the client files must alias one of them. */
+/** Named like the runtime's `Connection`, which client code imports next to the client. */
 export const Connection = z.object({ host: z.string(), port: z.number().int() });
+
+/** An exported enum: records keyed by it are keyed by its type. */
+export const Plan = z.enum(["free", "pro"]);
+
+/** Named like the runtime's `ClientCallOptions`: the client file must alias the runtime's. */
+export const ClientCallOptions = z.object({
+  limits: z.record(Plan, z.number().int()),
+  overrides: z.partialRecord(Plan, z.string()),
+  weights: z.record(z.union([z.literal("low"), z.literal("high")]), z.number()),
+});
 
 const sample = {
   id: "9b2f0d5e-1c1a-4b8e-9f7e-2d7c8a6b5e4f",
@@ -124,11 +136,16 @@ export const drawing = new Service("drawing", { description: "Shapes, streamed" 
     key,
     value: key.toUpperCase(),
   }))
-  .method("getRecord", { output: z.array(Record) }, () => []);
+  .method(
+    "getRecord",
+    { output: z.array(Record), deprecated: "Use `get_record`, or `tree`." },
+    () => [],
+  );
 
 export const types = new Service("types")
   .method("echo", { input: z.string(), output: z.string() }, (text) => text)
-  .method("connect", { input: Connection, output: Connection }, (c) => c);
+  .method("connect", { input: Connection, output: Connection }, (c) => c)
+  .method("configure", { input: ClientCallOptions, output: ClientCallOptions }, (o) => o);
 
 /** For the call options: what the server saw, and a call that waits for its deadline. */
 export const probe = new Service("probe")

@@ -139,7 +139,7 @@ for (const transport of ["http", "ws"] as const) {
     for await (const text of trace) echoed.push(text);
     assert.deepEqual(echoed, ["1", "two"]);
 
-    // Names that clash: get_record and getRecord, a schema called Connection.
+    // Names that clash: get_record and getRecord (deprecated), a schema called Connection.
     assert.deepEqual(await client.drawing.getRecord({ key: "k" }, { connection }), {
       key: "k",
       value: "K",
@@ -149,5 +149,13 @@ for (const transport of ["http", "ws"] as const) {
       host: "h",
       port: 1,
     });
+    // Records keyed by an exported enum and by a union of literals, in a schema named like the
+    // runtime's ClientCallOptions.
+    const settings = {
+      limits: { free: 1, pro: 10 },
+      overrides: { pro: "fast" },
+      weights: { low: 0.1, high: 0.9 },
+    };
+    assert.deepEqual(await client.types.configure(settings, { connection }), settings);
   });
 }

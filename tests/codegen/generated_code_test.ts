@@ -1,10 +1,12 @@
 /**
  * Generated code is checked with Deno's own tools, as a user's project would: `deno check`,
- * `deno lint`, and `deno fmt --check` at the default width (80) and at 100. Under `bun test` this
- * runs the same Deno binary (Deno is the type checker and formatter either way).
+ * `deno lint`, and `deno fmt --check` at its default width (80), the one generated code is laid
+ * out for (docs/codegen.md). A standalone client, with the runtime it carries, passes the same
+ * checks. Under `bun test` this runs the same Deno binary (Deno is the type checker and formatter
+ * either way).
  */
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { test } from "../_harness.ts";
 import { cli, denoBinary, modUrl, run, tempDir } from "../_cli.ts";
 
@@ -14,7 +16,7 @@ const SOURCES = {
   examples: "examples/serve.ts",
 };
 
-test("generate: the code passes deno check, deno lint, and deno fmt --check at widths 80 and 100", async () => {
+test("generate: the code passes deno check, deno lint, and deno fmt --check at the default width; one import per module", async () => {
   await using dir = await tempDir();
   const config = {
     imports: { "@microapi/core": modUrl, zod: "npm:zod@^4.6.7" },
@@ -29,16 +31,27 @@ test("generate: the code passes deno check, deno lint, and deno fmt --check at w
     const outcome = await cli(["generate", source, "--out", `${dir.path}/${name}`]);
     assert.equal(outcome.code, 0, outcome.stderr);
   }
-  const deno = denoBinary();
-  const mods = Object.keys(SOURCES).map((name) => `${name}/mod.ts`);
-  for (
-    const args of [
-      ["check", ...mods],
-      ["lint"],
-      ["fmt", "--check"],
-      ["fmt", "--check", "--line-width", "100"],
+  const standalone = await cli([
+    "generate",
+    SOURCES.kitchen_sink,
+    "--out",
+    `${dir.path}/standalone`,
+    "--standalone",
+  ]);
+  assert.equal(standalone.code, 0, standalone.stderr);
+  // One declaration per module imported (or re-exported), in every generated file.
+  for (const path of await readdir(dir.path, { recursive: true })) {
+    if (!path.endsWith(".ts") || path.startsWith("standalone/microapi/")) continue;
+    const code = await readFile(`${dir.path}/${path}`, "utf8");
+    const modules = [
+      ...code.matchAll(/^} from ("[^"]+");$|^(?:import|export)\b.* from ("[^"]+");$/gm),
     ]
-  ) {
+      .map((match) => match[1] ?? match[2]);
+    assert.deepEqual(modules, [...new Set(modules)], `${path} imports a module twice`);
+  }
+  const deno = denoBinary();
+  const mods = [...Object.keys(SOURCES), "standalone"].map((name) => `${name}/mod.ts`);
+  for (const args of [["check", ...mods], ["lint"], ["fmt", "--check"]]) {
     const outcome = await run([deno, ...args], { cwd: dir.path });
     assert.equal(outcome.code, 0, `deno ${args.join(" ")}:\n${outcome.stderr}`);
   }

@@ -137,6 +137,82 @@ test("typesFile() names nested objects after where they sit, and keeps names sho
   );
 });
 
+test("typesFile() keys a record by a named enum, a const or a union of literals", () => {
+  const record = (propertyNames: unknown, required?: string[]) => ({
+    type: "object",
+    propertyNames,
+    additionalProperties: { type: "number" },
+    ...(required ? { required } : {}),
+  });
+  const out = code({
+    Quota: {
+      type: "object",
+      properties: {
+        byRef: record({ $ref: "#/$defs/Plan" }, ["free", "pro"]),
+        partialByRef: record({ $ref: "#/$defs/Plan" }),
+        byAlias: record({ $ref: "#/$defs/Tier" }, ["free", "pro", "gold"]),
+        byConst: record({ type: "string", const: "only" }, ["only"]),
+        byUnion: record({ anyOf: [{ const: "a" }, { enum: ["b", "c"] }] }, ["a", "b", "c"]),
+        byPattern: record({ type: "string", pattern: "^x" }),
+        byString: record({ $ref: "#/$defs/Name" }),
+      },
+      required: ["byRef"],
+    },
+    Plan: { type: "string", enum: ["free", "pro"] },
+    Tier: { anyOf: [{ $ref: "#/$defs/Plan" }, { const: "gold" }] },
+    Name: { type: "string", minLength: 1 },
+  });
+  for (
+    const line of [
+      "  byRef: Record<Plan, number>;",
+      "  partialByRef?: Partial<Record<Plan, number>>;",
+      "  byAlias?: Record<Tier, number>;",
+      '  byConst?: Record<"only", number>;',
+      '  byUnion?: Record<"a" | "b" | "c", number>;',
+      "  byPattern?: Record<string, number>;",
+      "  byString?: Record<string, number>;",
+    ]
+  ) {
+    assert.ok(out.includes(`\n${line}\n`), `missing ${JSON.stringify(line)} in:\n${out}`);
+  }
+});
+
+test("typesFile() lists every type it declares, nested and variant ones included", () => {
+  const file = typesFile({
+    Shape: {
+      oneOf: [
+        { type: "object", properties: { kind: { const: "circle" } }, required: ["kind"] },
+        { type: "object", properties: { kind: { const: "rect" } }, required: ["kind"] },
+      ],
+    },
+    Order: {
+      type: "object",
+      properties: {
+        lines: {
+          type: "array",
+          items: { type: "object", properties: { sku: { type: "string" } } },
+        },
+        keyed: {
+          type: "object",
+          propertyNames: { enum: ["a_rather_long_key_name", "another_rather_long_key"] },
+          additionalProperties: { type: "string" },
+        },
+      },
+    },
+  });
+  assert.deepEqual(file.declared, [
+    "Shape",
+    "ShapeCircle",
+    "ShapeRect",
+    "Order",
+    "OrderLinesItem",
+    "OrderKeyedKey",
+  ]);
+  for (const name of file.declared) {
+    assert.match(file.code, new RegExp(`^export \\w+ ${name} `, "m"));
+  }
+});
+
 test("typesFile() keeps descriptions and constraints as JSDoc", () => {
   const out = code({
     Doc: {

@@ -6,8 +6,12 @@
  * @module
  */
 
-import { BidiStream, type ClientCallOptions } from "@microapi/core";
-import { ClientStream, Connection } from "@microapi/core";
+import {
+  BidiStream,
+  type ClientCallOptions,
+  ClientStream,
+  connectionOf,
+} from "@microapi/core";
 import type {
   DrawResponse,
   GetRecordRequest,
@@ -29,9 +33,7 @@ export class DrawCall extends ClientStream<Shape, DrawResponse> {
   /**
    * Opens the call.
    *
-   * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
-   * `onHeaders`, `onTrailers`, and the `connection` to use (default
-   * `Connection.default`).
+   * @param options Per-call options: see {@linkcode ClientCallOptions}.
    */
   constructor(options?: ClientCallOptions) {
     super(connectionOf(options), "drawing/draw", options);
@@ -43,9 +45,7 @@ export class DrawCall extends ClientStream<Shape, DrawResponse> {
  *
  * Opens a client-streaming call to `drawing/draw`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The open call: `send()`, then `end()` for the response.
  */
 export function draw(options?: ClientCallOptions): DrawCall {
@@ -62,9 +62,7 @@ export class TraceCall extends BidiStream<TraceRequest, TraceResponse> {
   /**
    * Opens the call.
    *
-   * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
-   * `onHeaders`, `onTrailers`, and the `connection` to use (default
-   * `Connection.default`).
+   * @param options Per-call options: see {@linkcode ClientCallOptions}.
    */
   constructor(options?: ClientCallOptions) {
     super(connectionOf(options), "drawing/trace", options);
@@ -76,9 +74,7 @@ export class TraceCall extends BidiStream<TraceRequest, TraceResponse> {
  *
  * Opens a bidirectional call to `drawing/trace`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The open call: `send()`, `next()`, `end()`.
  */
 export function trace(options?: ClientCallOptions): TraceCall {
@@ -88,9 +84,7 @@ export function trace(options?: ClientCallOptions): TraceCall {
 /**
  * Unary call to `drawing/ping`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function ping(options?: ClientCallOptions): Promise<void> {
@@ -105,9 +99,7 @@ export async function ping(options?: ClientCallOptions): Promise<void> {
  * Unary call to `drawing/tree`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function tree(
@@ -125,9 +117,7 @@ export async function tree(
  * Unary call to `drawing/get_record`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function getRecord(
@@ -144,10 +134,9 @@ export async function getRecord(
 /**
  * Unary call to `drawing/getRecord`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
+ * @deprecated Use {@link getRecord}, or {@link tree}.
  */
 export async function getRecord2(
   options?: ClientCallOptions,
@@ -157,8 +146,4 @@ export async function getRecord2(
     undefined,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

@@ -6,15 +6,13 @@
  * @module
  */
 
-import { type ClientCallOptions, Connection } from "@microapi/core";
+import { type ClientCallOptions, connectionOf } from "@microapi/core";
 import type { TicksResponse, WhoamiResponse } from "./types.ts";
 
 /**
  * Unary call to `probe/whoami`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function whoami(
@@ -30,9 +28,7 @@ export async function whoami(
 /**
  * Unary call to `probe/wait`.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function wait(options?: ClientCallOptions): Promise<void> {
@@ -48,9 +44,7 @@ export async function wait(options?: ClientCallOptions): Promise<void> {
  * The request is sent when iteration starts; leaving the loop early cancels the
  * call.
  *
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response messages.
  */
 export async function* ticks(
@@ -61,8 +55,4 @@ export async function* ticks(
     undefined,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

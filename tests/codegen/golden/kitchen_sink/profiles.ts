@@ -7,16 +7,14 @@
  * @module
  */
 
-import { type ClientCallOptions, Connection } from "@microapi/core";
+import { type ClientCallOptions, connectionOf } from "@microapi/core";
 import type { GetRequest, Profile } from "./types.ts";
 
 /**
  * Unary call to `profiles/get`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  * @deprecated Use version 2.
  */
@@ -29,8 +27,4 @@ export async function get(
     input,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }

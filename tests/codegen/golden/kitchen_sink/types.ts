@@ -200,3 +200,11 @@ export interface Connection {
   /** @integer */
   port: number;
 }
+
+export interface ClientCallOptions {
+  limits: Record<Plan, number>;
+  overrides: Partial<Record<Plan, string>>;
+  weights: Record<"low" | "high", number>;
+}
+
+export type Plan = "free" | "pro";

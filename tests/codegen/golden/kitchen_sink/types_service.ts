@@ -6,22 +6,27 @@
  * @module
  */
 
-import type { ClientCallOptions } from "@microapi/core";
-import { Connection as MicroapiConnection } from "@microapi/core";
-import type { Connection, EchoRequest, EchoResponse } from "./types.ts";
+import {
+  type ClientCallOptions as MicroapiClientCallOptions,
+  connectionOf,
+} from "@microapi/core";
+import type {
+  ClientCallOptions,
+  Connection,
+  EchoRequest,
+  EchoResponse,
+} from "./types.ts";
 
 /**
  * Unary call to `types/echo`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode MicroapiClientCallOptions}.
  * @returns The response message.
  */
 export async function echo(
   input: EchoRequest,
-  options?: ClientCallOptions,
+  options?: MicroapiClientCallOptions,
 ): Promise<EchoResponse> {
   return await connectionOf(options).unary<EchoResponse>(
     "types/echo",
@@ -34,14 +39,12 @@ export async function echo(
  * Unary call to `types/connect`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode MicroapiClientCallOptions}.
  * @returns The response message.
  */
 export async function connect(
   input: Connection,
-  options?: ClientCallOptions,
+  options?: MicroapiClientCallOptions,
 ): Promise<Connection> {
   return await connectionOf(options).unary<Connection>(
     "types/connect",
@@ -50,8 +53,20 @@ export async function connect(
   );
 }
 
-function connectionOf(
-  options: ClientCallOptions | undefined,
-): MicroapiConnection {
-  return options?.connection ?? MicroapiConnection.default;
+/**
+ * Unary call to `types/configure`.
+ *
+ * @param input The request message.
+ * @param options Per-call options: see {@linkcode MicroapiClientCallOptions}.
+ * @returns The response message.
+ */
+export async function configure(
+  input: ClientCallOptions,
+  options?: MicroapiClientCallOptions,
+): Promise<ClientCallOptions> {
+  return await connectionOf(options).unary<ClientCallOptions>(
+    "types/configure",
+    input,
+    options,
+  );
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ClientCallOptions, Connection } from "@microapi/core";
+import { type ClientCallOptions, connectionOf } from "@microapi/core";
 import type {
   ArchiveRequest,
   DeleteRequest,
@@ -22,9 +22,7 @@ import type {
  * Unary call to `v2/profiles/get`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function get(
@@ -44,9 +42,7 @@ export async function get(
  * Unary call to `v2/profiles/update`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function update(
@@ -66,9 +62,7 @@ export async function update(
  * cancels the call.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response messages.
  */
 export async function* watch(
@@ -88,11 +82,9 @@ export async function* watch(
  * Unary call to `v2/profiles/delete`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
- * @deprecated Use archive, which can be undone.
+ * @deprecated Use {@link archive}, which can be undone.
  */
 export async function delete_(
   input: DeleteRequest,
@@ -109,9 +101,7 @@ export async function delete_(
  * Unary call to `v2/profiles/archive`.
  *
  * @param input The request message.
- * @param options Per-call options: `signal`, `timeoutMs`, `metadata`,
- * `onHeaders`, `onTrailers`, and the `connection` to use (default
- * `Connection.default`).
+ * @param options Per-call options: see {@linkcode ClientCallOptions}.
  * @returns The response message.
  */
 export async function archive(
@@ -123,8 +113,4 @@ export async function archive(
     input,
     options,
   );
-}
-
-function connectionOf(options: ClientCallOptions | undefined): Connection {
-  return options?.connection ?? Connection.default;
 }
