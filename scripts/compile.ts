@@ -5,11 +5,13 @@
  * The executable also carries two prebuilt bundles for `microapi build`: kit.js (the library and
  * the CLI) and zod.js. A server built with it links its service modules against those, so it needs
  * nothing installed either. It also carries the client runtime's source files, which
- * `microapi generate --standalone` writes next to a client.
+ * `microapi generate --standalone` writes next to a client, and a snapshot of the library's
+ * sources and of zod, which `microapi init` writes into a new project (src/cli/_library.ts).
  *
  * Usage: deno task compile [--out dist/microapi]
  */
 import { clientRuntimeEmbedding } from "../src/cli/_client_runtime.ts";
+import { snapshotLibrary } from "../src/cli/_library.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const outIndex = Deno.args.indexOf("--out");
@@ -64,13 +66,20 @@ try {
   );
   await run(bun, ["build", `${dir}/zod_entry.ts`, "--target", "bun", "--outfile", `${dir}/zod.js`]);
   await Deno.writeTextFile(
+    `${dir}/library.json`,
+    JSON.stringify(await snapshotLibrary(root, `${root}node_modules/zod`)),
+  );
+  await Deno.writeTextFile(
     `${dir}/entry.ts`,
     [
       'import kit from "./kit.js" with { type: "file" };',
       'import zod from "./zod.js" with { type: "file" };',
+      'import library from "./library.json" with { type: "file" };',
       `import { setBuildAssets } from ${JSON.stringify(`${root}src/cli/build.ts`)};`,
+      `import { setLibrarySnapshot } from ${JSON.stringify(`${root}src/cli/_library.ts`)};`,
       `import { runCli } from ${JSON.stringify(`${root}src/cli/entry.ts`)};`,
       "setBuildAssets({ kit, zod });",
+      "setLibrarySnapshot(library);",
       // The client runtime's sources, for generate --standalone.
       await clientRuntimeEmbedding(dir, `${root}src/cli/_client_runtime.ts`),
       "await runCli();",

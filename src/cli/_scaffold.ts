@@ -11,9 +11,16 @@ export interface ScaffoldOptions {
   readonly name: string;
   /** What `@microapi/core` maps to in the project's deno.json. */
   readonly core: string;
+  /**
+   * A directory that stands in for the published package (deno.json `links`): the checkout the
+   * CLI runs from, or the project's vendored copy.
+   */
+  readonly link?: string;
+  /** The library is vendored: the project resolves zod from node_modules/ (manual mode). */
+  readonly vendored?: boolean;
 }
 
-/** The default mapping of `@microapi/core` in a new project. */
+/** The mapping of `@microapi/core` in a new project: the package as published on JSR. */
 export const DEFAULT_CORE = `jsr:@microapi/core@^${VERSION}`;
 const ZOD = "npm:zod@^4.6.7";
 
@@ -113,8 +120,8 @@ for await (const tick of greeter.countdown({ from: 3 })) console.log(tick.n);
 await Connection.default.close();
 `;
 
-const TEST = `import assert from "node:assert/strict";
-import { Connection } from "@microapi/core";
+// No dependency (not even node:assert, whose types Deno would fetch): it passes offline.
+const TEST = `import { Connection } from "@microapi/core";
 import { greeter } from "./lib/mod.ts";
 import { app } from "./main.ts";
 
@@ -123,14 +130,20 @@ Deno.test("greeter answers through the generated client", async () => {
   await using connection = new Connection(server.url);
 
   const reply = await greeter.hello({ name: "test" }, { connection });
-  assert.equal(reply.text, "Hello, test!");
+  assertEquals(reply.text, "Hello, test!");
 
   const ticks: number[] = [];
   for await (const tick of greeter.countdown({ from: 3 }, { connection })) {
     ticks.push(tick.n);
   }
-  assert.deepEqual(ticks, [3, 2, 1]);
+  assertEquals(ticks, [3, 2, 1]);
 });
+
+/** Throws unless both values have the same JSON (or use jsr:@std/assert). */
+function assertEquals(actual: unknown, expected: unknown): void {
+  const [got, want] = [JSON.stringify(actual), JSON.stringify(expected)];
+  if (got !== want) throw new Error(\`Expected \${want}, got \${got}\`);
+}
 `;
 
 /** The CLI command a project's tasks run, next to the library it maps `@microapi/core` to. */
@@ -152,11 +165,37 @@ function denoJson(options: ScaffoldOptions): string {
         test: "deno test -A",
       },
       imports: { "@microapi/core": options.core, zod: ZOD },
+      ...(options.link === undefined ? {} : { links: [options.link] }),
+      ...(options.vendored
+        ? { nodeModulesDir: "manual", exclude: [`${options.link?.replace(/^\.\//, "")}/`] }
+        : {}),
       unstable: ["no-legacy-abort"],
     },
     null,
     2,
   ) + "\n";
+}
+
+/**
+ * Where the library comes from and how to switch to the published package, for init's output.
+ *
+ * @param options The project's library mapping.
+ * @returns Lines to print (none when the project uses a given mapping).
+ */
+export function librarySummary(options: ScaffoldOptions): string[] {
+  if (options.link === undefined) return [];
+  const origin = options.vendored
+    ? [
+      `@microapi/core: a copy of the library (microapi ${VERSION}) in ${options.link.slice(2)}/,`,
+      "  linked in deno.json; zod: a copy in node_modules/ (`deno install` fetches it again).",
+    ]
+    : [`@microapi/core: the library at ${options.link}, linked in deno.json (this machine only).`];
+  return [
+    ...origin,
+    'Once @microapi/core is published, delete "links" from deno.json' +
+    (options.vendored ? " (and vendor/, package.json,\n  node_modules/)" : "") +
+    ` to use ${DEFAULT_CORE} from JSR;\n  in a Bun or Node project, use npm:@microapi/core.`,
+  ];
 }
 
 function readme(options: ScaffoldOptions): string {
@@ -176,7 +215,37 @@ A MicroAPI project: typed RPC services for Deno.
 - \`main.ts\`: the app, served by \`deno task start\` or \`microapi serve main.ts\`.
 - \`lib/\`: the generated client (do not edit; run \`deno task generate\`).
 - \`client.ts\`, \`main_test.ts\`: use the client.
-`;
+${libraryNote(options)}`;
+}
+
+/** The README's section on the library's origin. */
+function libraryNote(options: ScaffoldOptions): string {
+  if (options.link === undefined) return "";
+  const origin = options.vendored
+    ? "Until `@microapi/core` is published, this project carries a copy of it in " +
+      "`vendor/microapi-core/`, linked from deno.json's `links`, and a copy of zod in " +
+      "`node_modules/` (`deno install` fetches zod again where `node_modules/` is missing)."
+    : "Until `@microapi/core` is published, deno.json's `links` points at the library that " +
+      "`microapi init` ran from, on the machine where it ran.";
+  const next = "Once it is published, delete `links`" +
+    (options.vendored ? ", `vendor/`, `package.json` and `node_modules/`" : "") +
+    ` to use \`${DEFAULT_CORE}\` from JSR.`;
+  return `\n## Where @microapi/core comes from\n\n${wrap(origin)}\n\n${wrap(next)}\n`;
+}
+
+/** Wraps prose at 80 columns, as `deno fmt` does for Markdown (the project's test checks it). */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > 80) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join("\n");
 }
 
 /**

@@ -1,4 +1,5 @@
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import process from "node:process";
 import type { CliContext, EmbeddedModule } from "./_context.ts";
 import { main } from "./main.ts";
@@ -49,7 +50,14 @@ export async function runCli(
 /** The command line that starts this program again. */
 function selfCommand(): string[] {
   const deno = (globalThis as { Deno?: { execPath(): string; mainModule: string } }).Deno;
-  if (deno) return [deno.execPath(), "run", "-A", deno.mainModule];
+  if (deno) {
+    // Deno looks for the configuration next to a local main module, so a CLI started by a task
+    // (`deno run -A jsr:@microapi/core/cli`, linked to a local copy) would restart under the
+    // copy's deno.json instead of the project's: name the working directory's, as the task had.
+    const config = ["deno.json", "deno.jsonc"].map((name) => join(process.cwd(), name))
+      .find((path) => existsSync(path));
+    return [deno.execPath(), "run", "-A", ...(config ? ["--config", config] : []), deno.mainModule];
+  }
   const script = process.argv[1];
   // A compiled executable runs its embedded entry (under /$bunfs/); it needs no script argument.
   if (script === undefined || script.includes("$bunfs") || script === process.execPath) {

@@ -5,12 +5,23 @@
  * binary provides both. `microapi build` is tested through the binary too: the server it makes
  * must run, describe itself and generate its client after its sources are gone. Both carry the
  * client runtime for `generate --standalone`, whose output runs with nothing installed.
+ * `microapi init` from the binary must give a project whose test passes with no network at all.
  */
 import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { test } from "../_harness.ts";
-import { cli, denoBinary, modUrl, type Outcome, root, run, start, tempDir } from "../_cli.ts";
+import {
+  cli,
+  closedPort,
+  denoBinary,
+  modUrl,
+  type Outcome,
+  root,
+  run,
+  start,
+  tempDir,
+} from "../_cli.ts";
 import { Connection, MicroAPI } from "../../mod.ts";
 import { app as examples } from "../../examples/serve.ts";
 import { runStandaloneProgram } from "../codegen/_standalone.ts";
@@ -220,4 +231,69 @@ test("compiled binary: generate --standalone writes a client that runs with noth
   ok(await cli(["generate", server.url, "--out", fromSource.path, "--standalone"]), "from source");
   await sameFiles(fromSource.path, `${dir.path}/lib`);
   await runStandaloneProgram(dir.path, server.url);
+});
+
+test("compiled binary: init writes a project that passes its own test offline, with a copy of the library", async () => {
+  const microapi = await binary();
+  await using dir = await tempDir();
+  const created = await run([microapi, "init", "hello-api"], { cwd: dir.path });
+  ok(created, "init");
+  assert.match(
+    created.stdout,
+    /^Created hello-api in hello-api\/: deno\.json, .*, lib\/mod\.ts, package\.json, vendor\/microapi-core\/, node_modules\/zod\/$/m,
+  );
+  assert.match(
+    created.stdout,
+    /^@microapi\/core: a copy of the library \(microapi [\d.]+\) in vendor/m,
+  );
+  assert.match(created.stdout, /delete "links" from deno\.json \(and vendor\/, package\.json,/);
+  const project = `${dir.path}/hello-api`;
+  const config = JSON.parse(await readFile(`${project}/deno.json`, "utf8"));
+  assert.match(config.imports["@microapi/core"], /^jsr:@microapi\/core@\^\d+\.\d+\.\d+$/);
+  assert.deepEqual(config.links, ["./vendor/microapi-core"]);
+  assert.equal(config.nodeModulesDir, "manual");
+  // The copy is the library's sources, as in this checkout.
+  assert.equal(
+    await readFile(`${project}/vendor/microapi-core/mod.ts`, "utf8"),
+    await readFile(`${root}mod.ts`, "utf8"),
+  );
+
+  // No network: an empty Deno cache, and an npm registry that refuses connections.
+  await using cache = await tempDir();
+  const env = {
+    DENO_DIR: cache.path,
+    NPM_CONFIG_REGISTRY: `http://127.0.0.1:${await closedPort()}/`,
+  };
+  const deno = denoBinary();
+  const steps: [string, string[]][] = [
+    ["the scaffold's test", ["task", "test"]],
+    ["deno check", ["check", "main.ts", "client.ts", "main_test.ts"]],
+    ["deno lint", ["lint"]],
+    ["deno fmt --check", ["fmt", "--check"]],
+    // The copy's CLI, through the task: it writes the client init wrote.
+    ["the generate task", ["task", "generate", "--check"]],
+  ];
+  for (const [name, args] of steps) {
+    const outcome = await run([deno, ...args], { cwd: project, env, timeoutMs: 120_000 });
+    ok(outcome, name);
+    if (name === "the scaffold's test") assert.match(outcome.stdout, /1 passed \| 0 failed/);
+    if (name === "the generate task") assert.match(outcome.stdout, /lib\/ is up to date/);
+  }
+  const port = await closedPort();
+  const server = start([deno, "task", "dev"], {
+    cwd: project,
+    env: { ...env, PORT: String(port) },
+  });
+  try {
+    await server.waitFor(/Listening on/, 60_000);
+    const client = await run([deno, "task", "client"], {
+      cwd: project,
+      env: { ...env, SERVER_URL: `http://127.0.0.1:${port}` },
+    });
+    ok(client, "deno task client");
+    assert.equal(client.stdout, "Hello, world!\n3\n2\n1\n");
+  } finally {
+    server.kill("SIGTERM");
+    await server.exited;
+  }
 });

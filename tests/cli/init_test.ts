@@ -1,14 +1,15 @@
 /**
- * `microapi init`: the scaffold's own test passes as created, its files pass Deno's checks, its
- * generated client is exactly what `microapi generate` writes for it, and its server and client
- * talk. JSR is unreachable here, so the scaffold maps `@microapi/core` to this checkout's mod.ts
- * (`--core`); a real project gets `jsr:@microapi/core`. The scaffold is a Deno project, so its
- * checks run the Deno binary under either test runner.
+ * `microapi init` from source (`deno run cli.ts init`): the scaffold's own test passes as created,
+ * its files pass Deno's checks, its generated client is exactly what `microapi generate` writes
+ * for it, and its server and client talk. It imports `jsr:@microapi/core`, which is not published
+ * (and JSR is unreachable here): deno.json's `links` makes that name resolve to this checkout.
+ * The scaffold is a Deno project, so its checks run the Deno binary under either test runner.
+ * (The compiled binary's `init`, which writes a copy of the library, is in binary_test.ts.)
  */
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { test } from "../_harness.ts";
-import { cli, closedPort, denoBinary, modUrl, run, start, tempDir } from "../_cli.ts";
+import { cli, closedPort, denoBinary, modUrl, root, run, start, tempDir } from "../_cli.ts";
 
 const FILES = [
   "deno.json",
@@ -24,7 +25,11 @@ const FILES = [
 
 test("init: the new project's test passes, its code is clean, and its client is up to date", async () => {
   await using dir = await tempDir();
-  const created = await cli(["init", "hello-api", "--core", modUrl], { cwd: dir.path });
+  const deno = denoBinary();
+  const created = await run(
+    [deno, "run", "-A", "--config", `${root}deno.json`, `${root}cli.ts`, "init", "hello-api"],
+    { cwd: dir.path },
+  );
   assert.equal(created.code, 0, created.stderr);
   assert.match(
     created.stdout,
@@ -33,12 +38,22 @@ test("init: the new project's test passes, its code is clean, and its client is 
   assert.match(created.stdout, /^ {2}cd hello-api$/m);
   const project = `${dir.path}/hello-api`;
   const config = JSON.parse(await readFile(`${project}/deno.json`, "utf8"));
-  assert.equal(config.imports["@microapi/core"], modUrl);
+  // The published name, linked to the library the CLI ran from.
+  assert.match(config.imports["@microapi/core"], /^jsr:@microapi\/core@\^\d+\.\d+\.\d+$/);
+  assert.deepEqual(config.links, [root.replace(/\/$/, "")]);
   assert.deepEqual(config.unstable, ["no-legacy-abort"]);
+  assert.match(created.stdout, /^@microapi\/core: the library at \S+, linked in deno\.json/m);
+  assert.match(created.stdout, /delete "links" from deno\.json to use jsr:@microapi\/core@\^/);
+  assert.match(created.stdout, /npm:@microapi\/core/);
+  assert.match(
+    await readFile(`${project}/README.md`, "utf8"),
+    /^## Where @microapi\/core comes from$/m,
+  );
 
-  const deno = denoBinary();
   const steps: [string, string[]][] = [
     ["the scaffold's test", ["task", "test"]],
+    // Nothing to download: the library is linked, zod is in Deno's cache (the CLI used it).
+    ["the test from the cache only", ["test", "-A", "--cached-only"]],
     ["deno check", ["check", "main.ts", "client.ts", "main_test.ts"]],
     ["deno lint", ["lint"]],
     ["deno fmt --check", ["fmt", "--check"]],
@@ -85,11 +100,22 @@ test("init: refuses to overwrite files, and fills the current directory without 
   assert.equal(created.code, 0, created.stderr);
   assert.doesNotMatch(created.stdout, /cd /);
   for (const file of FILES) await readFile(`${empty.path}/${file}`);
-  // The default mapping is the published package.
+  // The default mapping is the published package, linked to this checkout.
   const config = JSON.parse(await readFile(`${empty.path}/deno.json`, "utf8"));
   assert.match(config.imports["@microapi/core"], /^jsr:@microapi\/core@\^\d+\.\d+\.\d+$/);
+  assert.deepEqual(config.links, [root.replace(/\/$/, "")]);
   assert.match(
     config.tasks.dev,
     /^deno run -A jsr:@microapi\/core@\^[\d.]+\/cli serve --watch main\.ts$/,
   );
+
+  // --core maps the library to what it is given, with no link.
+  await using other = await tempDir();
+  const given = await cli(["init", "--core", modUrl], { cwd: other.path });
+  assert.equal(given.code, 0, given.stderr);
+  const mapped = JSON.parse(await readFile(`${other.path}/deno.json`, "utf8"));
+  assert.equal(mapped.imports["@microapi/core"], modUrl);
+  assert.equal(mapped.links, undefined);
+  assert.match(mapped.tasks.generate, /^deno run -A file:\/\/\S+\/cli\.ts generate main\.ts/);
+  assert.doesNotMatch(await readFile(`${other.path}/README.md`, "utf8"), /comes from/);
 });
