@@ -4,8 +4,10 @@
  * streaming, bidirectional).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { MicroAPI, Service, streaming, z } from "@microapi/core";
+ * import { createTestConnection } from "@microapi/core/testing";
  *
  * const User = z.object({ username: z.string(), age: z.number().int() });
  * export const users = new Service("users")
@@ -16,7 +18,12 @@
  *       for (let i = 0; i < limit; i++) yield { username: `user${i}`, age: i };
  *     });
  *
- * await new MicroAPI({ services: [users] }).serve({ port: 8080 });
+ * const app = new MicroAPI({ services: [users] });
+ * // `await app.serve({ port: 8080 })` listens on Deno or Bun; here the app is called in memory.
+ * await using connection = await createTestConnection(app);
+ * assert.deepEqual(await connection.unary("users/get_user", { user_id: 1 }), { username: "user1", age: 30 });
+ * assert.equal((await connection.serverStream("users/list_users", {}).toArray()).length, 10);
+ * await app.stop();
  * ```
  *
  * @module

@@ -23,9 +23,11 @@ export const runtime: "deno" | "bun" = bun ? "bun" : "deno";
  *
  * @param name Starts with the thing under test: `"NdjsonReader rejects a line over the limit"`.
  * @param fn The test body.
+ * @param options `timeoutMs`: how long Bun lets the test run (default 30 s; Deno has no limit),
+ * for a test that waits on a slow child process such as `deno check`.
  */
-export function test(name: string, fn: TestFn): void {
-  if (bun) bun.test(name, fn, 30_000);
+export function test(name: string, fn: TestFn, options: { timeoutMs?: number } = {}): void {
+  if (bun) bun.test(name, fn, options.timeoutMs ?? 30_000);
   else Deno.test({ name, fn });
 }
 

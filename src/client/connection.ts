@@ -41,9 +41,25 @@ let defaultConnection: Connection | undefined;
  * `"v2/users/get_user"` for a versioned service); generated clients wrap these with types.
  *
  * @example
- * ```ts ignore
- * await using connection = new Connection("http://127.0.0.1:8080");
- * const user = await connection.unary("users/get_user", { user_id: 1 }, { timeoutMs: 1000 });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Connection, MicroAPI, Service, z } from "../../mod.ts";
+ * import { MemoryTransport } from "../testing/mod.ts";
+ *
+ * const users = new Service("users").method(
+ *   "get_user",
+ *   { input: z.object({ user_id: z.number() }), output: z.object({ name: z.string() }) },
+ *   ({ user_id }) => ({ name: `user${user_id}` }),
+ * );
+ * const app = new MicroAPI({ services: [users] });
+ * // Over the network: `new Connection("http://127.0.0.1:8080")`. Here the app is called in memory.
+ * await using connection = new Connection("http://127.0.0.1:8080", {
+ *   transport: new MemoryTransport(app),
+ * });
+ * const user = await connection.unary<{ name: string }>("users/get_user", { user_id: 1 }, {
+ *   timeoutMs: 1000,
+ * });
+ * assert.equal(user.name, "user1");
  * ```
  */
 export class Connection {

@@ -10,10 +10,23 @@ import type { ClientCall } from "./transport.ts";
  * server's handler sees its signal abort.
  *
  * @example
- * ```ts ignore
- * for await (const user of connection.serverStream("users/list_users", { limit: 3 })) {
- *   console.log(user);
- * }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MicroAPI, Service, streaming, z } from "../../mod.ts";
+ * import { createTestConnection } from "../testing/mod.ts";
+ *
+ * const users = new Service("users").method(
+ *   "list_users",
+ *   { input: z.object({ limit: z.number() }), output: streaming(z.object({ name: z.string() })) },
+ *   async function* ({ limit }) {
+ *     for (let i = 0; i < limit; i++) yield { name: `user${i}` };
+ *   },
+ * );
+ * await using connection = await createTestConnection(new MicroAPI({ services: [users] }));
+ * const names: string[] = [];
+ * const list = connection.serverStream<{ name: string }>("users/list_users", { limit: 3 });
+ * for await (const user of list) names.push(user.name);
+ * assert.deepEqual(names, ["user0", "user1", "user2"]);
  * ```
  */
 export class ServerStream<O> implements AsyncIterableIterator<O> {
@@ -107,10 +120,25 @@ export class ServerStream<O> implements AsyncIterableIterator<O> {
  * slow the server reads.
  *
  * @example
- * ```ts ignore
- * const call = new ClientStream(connection, "analytics/aggregate");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ClientStream, MicroAPI, Service, stream, z } from "../../mod.ts";
+ * import { createTestConnection } from "../testing/mod.ts";
+ *
+ * const analytics = new Service("analytics").method(
+ *   "aggregate",
+ *   { input: stream(z.object({ value: z.number() })), output: z.object({ sum: z.number() }) },
+ *   async (samples) => {
+ *     let sum = 0;
+ *     for await (const { value } of samples) sum += value;
+ *     return { sum };
+ *   },
+ * );
+ * await using connection = await createTestConnection(new MicroAPI({ services: [analytics] }));
+ * const call = new ClientStream<{ value: number }, { sum: number }>(connection, "analytics/aggregate");
  * for (const value of [1, 2, 3]) await call.send({ value });
  * const result = await call.end();
+ * assert.deepEqual(result, { sum: 6 });
  * ```
  */
 export class ClientStream<I, O> {
@@ -178,11 +206,26 @@ export class ClientStream<I, O> {
  * be sent; the server's messages can still be read until it finishes.
  *
  * @example
- * ```ts ignore
- * const chat = new BidiStream(connection, "chat/conversation");
- * await chat.send({ text: "hello" });
- * const reply = await chat.next();
- * await chat.end();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BidiStream, MicroAPI, Service, stream, streaming, z } from "../../mod.ts";
+ * import { createTestConnection } from "../testing/mod.ts";
+ *
+ * const Message = z.object({ text: z.string() });
+ * const chat = new Service("chat").method(
+ *   "conversation",
+ *   { input: stream(Message), output: streaming(Message) },
+ *   async function* (messages) {
+ *     for await (const { text } of messages) yield { text: text.toUpperCase() };
+ *   },
+ * );
+ * await using connection = await createTestConnection(new MicroAPI({ services: [chat] }));
+ * const call = new BidiStream<{ text: string }, { text: string }>(connection, "chat/conversation");
+ * await call.send({ text: "hello" });
+ * const reply = await call.next();
+ * assert.deepEqual(reply, { done: false, value: { text: "HELLO" } });
+ * await call.end();
+ * assert.equal((await call.next()).done, true);
  * ```
  */
 export class BidiStream<I, O> implements AsyncIterableIterator<O> {

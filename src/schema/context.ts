@@ -5,6 +5,7 @@ import type { Pattern } from "./pattern.ts";
  * The app's shared state, typed by augmenting this interface from your code:
  *
  * ```ts ignore
+ * // Not run by `deno test --doc`, which wraps examples in a function: augmentation is top level.
  * declare module "@microapi/core" {
  *   interface AppState {
  *     db: Database;

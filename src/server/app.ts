@@ -42,12 +42,20 @@ export interface WebSocketOptions {
  * calls, code after it once the calls in flight have drained.
  *
  * @example
- * ```ts ignore
- * const lifespan: Lifespan = async function* (app) {
- *   app.state.db = await connect();
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Lifespan, MicroAPI } from "../../mod.ts";
+ *
+ * const log: string[] = [];
+ * const lifespan: Lifespan = async function* () {
+ *   log.push("connect"); // open the database, say, and put it in app.state
  *   yield;
- *   await app.state.db.close();
+ *   log.push("close");
  * };
+ * const app = new MicroAPI({ services: [], lifespan });
+ * await app.start(); // app.serve() starts the app too
+ * await app.stop();
+ * assert.deepEqual(log, ["connect", "close"]);
  * ```
  */
 export type Lifespan = (app: MicroAPI) => AsyncGenerator<unknown, void, undefined>;
@@ -150,14 +158,24 @@ export interface Server {
  * fetch-style host, or {@linkcode MicroAPI.serve} to listen on Deno or Bun (HTTP and WebSocket).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { MicroAPI, Service, z } from "../../mod.ts";
  * const hello = new Service("hello").method(
  *   "greet",
  *   { input: z.object({ name: z.string() }), output: z.object({ text: z.string() }) },
  *   ({ name }) => ({ text: `Hello, ${name}` }),
  * );
- * await using server = await new MicroAPI({ services: [hello] }).serve({ port: 8080 });
+ * const app = new MicroAPI({ services: [hello] });
+ * // To listen on Deno or Bun: `await using server = await app.serve({ port: 8080 });`
+ * const response = await app.fetch(
+ *   new Request("http://localhost/hello/greet", {
+ *     method: "POST",
+ *     headers: { "content-type": "application/json" },
+ *     body: JSON.stringify({ name: "Ada" }),
+ *   }),
+ * );
+ * assert.deepEqual(await response.json(), { text: "Hello, Ada" });
  * ```
  */
 export class MicroAPI {
