@@ -7,6 +7,7 @@ import {
   FLAG_COMPRESSED,
 } from "../../src/protocol/envelope.ts";
 import { EnvelopeWriter } from "../../src/protocol/envelope_writer.ts";
+import { envelopeMessages } from "../../src/protocol/envelope_source.ts";
 import { compress, GZIP } from "../../src/protocol/compression.ts";
 import { base64DecodeStream } from "../../src/protocol/base64.ts";
 import { RpcError } from "../../src/protocol/rpc_error.ts";
@@ -352,4 +353,61 @@ test("EnvelopeWriter.error() fails the stream after the envelopes already writte
   assert.equal(text((await envelopes.next())!.data), "before");
   const error = await rpcRejection(envelopes.next());
   assert.equal(error.message, "boom");
+});
+
+const json = (bytes: Uint8Array) => JSON.parse(text(bytes));
+
+test("envelopeMessages() decodes each envelope with the codec, when asked", async () => {
+  const messages = envelopeMessages(
+    reader(streamOf(encodeEnvelope(0, utf8("1")), encodeEnvelope(0, utf8('{"a":2}')))),
+    json,
+  );
+  assert.deepEqual(await messages.next(), { done: false, value: 1 });
+  assert.deepEqual(await messages.next(), { done: false, value: { a: 2 } });
+  assert.deepEqual(await messages.next(), { done: true, value: undefined });
+  assert.deepEqual(await messages.next(), { done: true, value: undefined });
+});
+
+test("envelopeMessages() turns a codec's failure into invalid_argument, and keeps RpcErrors", async () => {
+  const messages = envelopeMessages(
+    reader(streamOf(encodeEnvelope(0, utf8("1")), encodeEnvelope(0, utf8("{oops")))),
+    json,
+  );
+  await messages.next();
+  const error = await rpcRejection(messages.next());
+  assert.equal(error.code, "invalid_argument");
+  assert.match(error.message, /^Message 1 in request body cannot be decoded: /);
+  const own = envelopeMessages(reader(streamOf(encodeEnvelope(0, utf8("x")))), () => {
+    throw new RpcError("failed_precondition", "mine");
+  });
+  assert.equal((await rpcRejection(own.next())).message, "mine");
+});
+
+test("envelopeMessages() with single: exactly one message, else unimplemented", async () => {
+  // conformance: connect_server_unexpected.yaml and grpc_web_server_unexpected.yaml,
+  // "*/no-request" and "*/multiple-requests".
+  const one = envelopeMessages(reader(streamOf(encodeEnvelope(0, utf8("7")))), json, {
+    single: true,
+  });
+  assert.deepEqual(await one.next(), { done: false, value: 7 });
+  assert.deepEqual(await one.next(), { done: true, value: undefined });
+  const none = envelopeMessages(reader(streamOf()), json, { single: true });
+  const empty = await rpcRejection(none.next());
+  assert.equal(empty.code, "unimplemented");
+  assert.equal(empty.message, "The request body holds no message; expected exactly one");
+  assert.equal((await rpcRejection(none.next())).code, "unimplemented", "the error sticks");
+  const two = envelopeMessages(
+    reader(streamOf(encodeEnvelope(0, utf8("1")), encodeEnvelope(0, utf8("2")))),
+    json,
+    { single: true },
+  );
+  const many = await rpcRejection(two.next());
+  assert.equal(many.code, "unimplemented");
+  assert.match(many.message, /holds more than one message/);
+});
+
+test("envelopeMessages().cancel() cancels the body", async () => {
+  const input = manualStream();
+  envelopeMessages(reader(input.stream), json).cancel();
+  await within(input.cancelled, 1000, "the cancel");
 });
