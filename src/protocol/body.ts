@@ -17,7 +17,25 @@ export async function readBodyText(
   limit: number,
   what: string,
 ): Promise<string> {
-  if (body === null) return "";
+  return decodeUtf8(await readBodyBytes(body, limit, what), what);
+}
+
+/**
+ * Reads a whole body as bytes, failing as soon as it passes the limit, so an oversize body is
+ * never buffered first.
+ *
+ * @param body The body stream, or null for an empty body.
+ * @param limit The most bytes accepted.
+ * @param what What the body is, for error messages.
+ * @returns The bytes.
+ * @throws {RpcError} `resource_exhausted` past the limit; errors of the stream pass through.
+ */
+export async function readBodyBytes(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  what: string,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -31,7 +49,7 @@ export async function readBodyText(
     }
     chunks.push(value.slice());
   }
-  return decodeUtf8(chunks.length === 1 ? chunks[0]! : concat(chunks, size), what);
+  return chunks.length === 1 ? chunks[0]! : concat(chunks, size);
 }
 
 /**

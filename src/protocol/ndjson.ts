@@ -1,4 +1,4 @@
-import { Quiet } from "../_util/quiet.ts";
+import { BatchedBody, type BatchedBodyOptions } from "./batched_body.ts";
 import { RpcError } from "./rpc_error.ts";
 
 const NEWLINE = 10;
@@ -170,69 +170,26 @@ export class NdjsonReader {
 }
 
 /** Options for {@linkcode NdjsonWriter}. */
-export interface NdjsonWriterOptions {
-  /**
-   * How many characters may wait unsent before `write()` asks the producer to wait. Default 64 KiB.
-   */
-  highWaterMark?: number;
-  /** Called once if the consumer cancels the stream (for a response: the client went away). */
-  onCancel?: (reason: unknown) => void;
-}
+export type NdjsonWriterOptions = BatchedBodyOptions;
 
 const encoder = new TextEncoder();
 
 /**
- * A chunk handed to a consumer that pulls while the producer is busy has at least this much. On
- * Deno each chunk is a write and a read of its own, so small chunks cost (1 156 reads for 100 000
- * messages without this, 224 with it, 40% less time); 4 KiB, not more, because Bun buffers more
- * of a response that a client does not read when its chunks are larger (24 MB at 16 KiB against
- * 6 MB at 4 KiB, for 1 KB messages).
- */
-const MIN_CHUNK_CHARS = 4 * 1024;
-
-/**
  * Turns lines into a byte stream, for a response or request body. Lines are joined into one chunk
- * until the producer goes quiet (see {@linkcode Quiet}) or the chunk reaches the high-water mark,
- * so a handler yielding in a loop costs one chunk per batch instead of one per message (on Deno
- * each chunk is a write and a read of its own), while a lone message waits only a few microtasks.
- * `write()` returns a promise only when the consumer has fallen behind by more than the high-water
- * mark: that promise is the backpressure.
+ * until the producer goes quiet or the chunk reaches the high-water mark (in characters), and
+ * `write()` returns a promise only when the consumer has fallen behind: see
+ * {@linkcode BatchedBody} for the batching and the backpressure.
  */
-export class NdjsonWriter {
-  /** The byte stream to use as a body. */
-  readonly readable: ReadableStream<Uint8Array>;
+export class NdjsonWriter extends BatchedBody {
   #buffer = "";
-  #highWaterMark: number;
-  #pull: (() => void) | undefined;
-  #drained: PromiseWithResolvers<void> | undefined;
-  #closed = false;
-  #failure: { error: unknown } | undefined;
-  #cancelled = false;
-  #onCancel: ((reason: unknown) => void) | undefined;
-  #quiet = new Quiet(() => this.#wake());
 
   /**
    * Creates the writer and its readable side.
    *
-   * @param options High-water mark and cancel callback.
+   * @param options High-water mark (characters) and cancel callback.
    */
   constructor(options: NdjsonWriterOptions = {}) {
-    this.#highWaterMark = options.highWaterMark ?? 64 * 1024;
-    this.#onCancel = options.onCancel;
-    this.readable = new ReadableStream<Uint8Array>({
-      pull: (controller) => this.#onPull(controller),
-      cancel: (reason) => {
-        this.#cancelled = true;
-        this.#buffer = "";
-        this.#releaseWaiters();
-        this.#onCancel?.(reason);
-      },
-    }, { highWaterMark: 0 });
-  }
-
-  /** True once the consumer has cancelled the stream. */
-  get cancelled(): boolean {
-    return this.#cancelled;
+    super(options);
   }
 
   /**
@@ -243,70 +200,25 @@ export class NdjsonWriter {
    * consumer has caught up (or cancelled).
    */
   write(line: string): Promise<void> | undefined {
-    if (this.#closed || this.#cancelled) return undefined;
+    if (!this.accepting) return undefined;
     this.#buffer += line + "\n";
-    if (this.#buffer.length < this.#highWaterMark) {
-      this.#quiet.touch();
-      if (this.#pull && this.#buffer.length >= MIN_CHUNK_CHARS) this.#wake();
-      return undefined;
-    }
-    this.#wake();
-    this.#drained ??= Promise.withResolvers<void>();
-    return this.#drained.promise;
+    return this.queued();
   }
 
-  /** Ends the stream once the queued lines are read. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#wake();
+  /** The characters waiting. */
+  protected override get pendingSize(): number {
+    return this.#buffer.length;
   }
 
-  /**
-   * Ends the stream with an error after the queued lines (the consumer's read fails).
-   *
-   * @param error The error.
-   */
-  error(error: unknown): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#failure = { error };
-    this.#wake();
+  /** @returns The waiting lines, encoded. */
+  protected override takePending(): Uint8Array {
+    const chunk = encoder.encode(this.#buffer);
+    this.#buffer = "";
+    return chunk;
   }
 
-  #wake(): void {
-    if (this.#pull) {
-      const pull = this.#pull;
-      this.#pull = undefined;
-      pull();
-    }
-  }
-
-  #releaseWaiters(): void {
-    this.#drained?.resolve();
-    this.#drained = undefined;
-    this.#wake();
-  }
-
-  #onPull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> | void {
-    if (this.#cancelled) return;
-    // Nothing to send yet, or a small batch while the producer is still at it: wait for quiet or
-    // a fuller chunk, so a fast consumer does not split a burst into many small chunks.
-    const small = this.#buffer.length < MIN_CHUNK_CHARS && this.#quiet.active;
-    if ((this.#buffer === "" || small) && !this.#closed) {
-      return new Promise<void>((resolve) => {
-        this.#pull = resolve;
-      }).then(() => this.#onPull(controller));
-    }
-    if (this.#buffer !== "") {
-      controller.enqueue(encoder.encode(this.#buffer));
-      this.#buffer = "";
-      this.#drained?.resolve();
-      this.#drained = undefined;
-    }
-    if (this.#closed) {
-      if (this.#failure) controller.error(this.#failure.error);
-      else controller.close();
-    }
+  /** Forgets the waiting lines. */
+  protected override dropPending(): void {
+    this.#buffer = "";
   }
 }
