@@ -215,7 +215,7 @@ export function aptPackage(
         install: async () => {
           console.error(`Installing ${pkg} (apt-get install ${pkg})`);
           const env = { DEBIAN_FRONTEND: "noninteractive" };
-          const install = ["install", "-y", "-qq", "--no-install-recommends", pkg];
+          const install = ["install", "-y", "-qq", pkg];
           // A fresh machine may have no package lists yet: update once, then try again.
           if (!await runQuietly(apt, install, env)) {
             await runQuietly(apt, ["update", "-qq"], env);
@@ -241,7 +241,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
 /**
  * Makes sure everything a script needs is here. First it checks them all; if one is missing and
  * cannot be installed, it throws before installing anything. Then it installs what is missing,
- * in order.
+ * in order, and checks each again.
  *
  * @param purpose The script.
  * @param options The prerequisites to check (default: {@linkcode PREREQUISITES}) and the
@@ -267,8 +267,14 @@ export async function setUp(
     "manual" in installer ? [installer.manual] : []
   );
   if (manual.length > 0) throw new SetupError(`${manual.join("; ")}; then run again`);
-  for (const { installer } of missing) {
-    if ("install" in installer) await installer.install();
+  for (const { prerequisite, installer } of missing) {
+    if (!("install" in installer)) continue;
+    await installer.install();
+    if (!await prerequisite.present(root)) {
+      throw new SetupError(
+        `${prerequisite.name} is still missing after installing it: install it and run again`,
+      );
+    }
   }
   return { root, bun: toolPath(root, "bun") };
 }
