@@ -38,12 +38,13 @@ export interface Prerequisite {
   /** The scripts that need it. */
   readonly neededBy: readonly Purpose[];
   /**
-   * Whether it is present (false means: install it).
+   * Whether it is present (false means: install it). Without it, the entry is a step that runs
+   * every time (it is quick when there is nothing to do).
    *
    * @param root The repository.
    * @returns True when nothing needs to be done.
    */
-  present(root: string): Promise<boolean>;
+  present?(root: string): Promise<boolean>;
   /**
    * How to install it here.
    *
@@ -170,7 +171,6 @@ export function bunInstall(neededBy: readonly Purpose[]): Prerequisite {
   return {
     name: "node_modules",
     neededBy,
-    present: () => Promise.resolve(false),
     installer: (root) =>
       Promise.resolve({
         install: () =>
@@ -259,7 +259,7 @@ export async function setUp(
   );
   const missing: { prerequisite: Prerequisite; installer: Installer }[] = [];
   for (const prerequisite of needed) {
-    if (!await prerequisite.present(root)) {
+    if (!await prerequisite.present?.(root)) {
       missing.push({ prerequisite, installer: await prerequisite.installer(root) });
     }
   }
@@ -270,7 +270,7 @@ export async function setUp(
   for (const { prerequisite, installer } of missing) {
     if (!("install" in installer)) continue;
     await installer.install();
-    if (!await prerequisite.present(root)) {
+    if (prerequisite.present && !await prerequisite.present(root)) {
       throw new SetupError(
         `${prerequisite.name} is still missing after installing it: install it and run again`,
       );
