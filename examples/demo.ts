@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const connection = new Connection(server.url, { timeoutMs: 10_000 });
   Connection.setDefault(connection);
   const socket = new Connection(server.url, { transport: "ws", timeoutMs: 10_000 });
-  const step = (title: string) => console.log(`\n\x1b[1m${title}\x1b[0m`);
+  // Bold titles on a terminal; plain text when piped or when NO_COLOR is set (no-color.org).
+  const bold = Deno.stdout.isTerminal() && !Deno.noColor;
+  const step = (title: string) => console.log(bold ? `\n\x1b[1m${title}\x1b[0m` : `\n${title}`);
 
   try {
     console.log(`MicroAPI demo server at ${server.url}`);

@@ -13,19 +13,15 @@
 import { clientRuntimeEmbedding } from "../src/cli/_client_runtime.ts";
 import { snapshotLibrary } from "../src/cli/_library.ts";
 
+import { dirname, resolve } from "node:path";
+import { setUp, SetupError } from "./_tools.ts";
+
 const root = new URL("..", import.meta.url).pathname;
 const outIndex = Deno.args.indexOf("--out");
-const out = outIndex === -1 ? `${root}dist/microapi` : Deno.args[outIndex + 1]!;
+const out = resolve(outIndex === -1 ? `${root}dist/microapi` : Deno.args[outIndex + 1]!);
 
-async function bunPath(): Promise<string> {
-  const local = `${root}.tools/node_modules/.bin/bun`;
-  try {
-    await Deno.stat(local);
-    return local;
-  } catch {
-    return "bun";
-  }
-}
+/** A step that failed; it printed why. */
+class StepFailed extends Error {}
 
 async function run(command: string, args: string[]): Promise<void> {
   const result = await new Deno.Command(command, {
@@ -35,20 +31,23 @@ async function run(command: string, args: string[]): Promise<void> {
     stderr: "inherit",
   }).output();
   if (!result.success) {
-    console.error(`error: ${command} ${args.join(" ")} failed (exit code ${result.code})`);
-    Deno.exit(1);
+    throw new StepFailed(`${command} ${args.join(" ")} failed (exit code ${result.code})`);
   }
 }
 
-const bun = await bunPath();
-// Inside the repository, so that the bundler finds zod in node_modules.
-const dir = await Deno.makeTempDir({ dir: `${root}dist`.replace(/\/$/, ""), prefix: ".compile-" })
-  .catch(async () => {
-    await Deno.mkdir(`${root}dist`, { recursive: true });
-    return await Deno.makeTempDir({ dir: `${root}dist`, prefix: ".compile-" });
-  });
+let bun: string;
 try {
-  await run(bun, ["install", "--frozen-lockfile", "--silent"]);
+  // Bun into .tools/ and node_modules/, installed when missing.
+  bun = (await setUp("compile")).bun;
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`error: ${error.message}`);
+  Deno.exit(1);
+}
+await Deno.mkdir(dirname(out), { recursive: true });
+// In node_modules/, so that the bundler finds zod from there; removed when done.
+const dir = await Deno.makeTempDir({ dir: `${root}node_modules`, prefix: ".microapi-compile-" });
+try {
   console.error("Bundling the runtime for microapi build");
   await run(bun, [
     "build",
@@ -88,6 +87,10 @@ try {
   );
   console.error(`Compiling ${out}`);
   await run(bun, ["build", "--compile", `${dir}/entry.ts`, "--outfile", out]);
+} catch (error) {
+  if (!(error instanceof StepFailed)) throw error;
+  console.error(`error: ${error.message}`);
+  Deno.exitCode = 1;
 } finally {
   await Deno.remove(dir, { recursive: true });
 }

@@ -1,14 +1,15 @@
 /**
  * Runs the whole test suite: every test file under Deno (plus the JSDoc examples), then the same
- * files under Bun. Installs Bun into .tools/ when it is missing. Ends with one line
- * `N passed, N failed` summing both runs; exits 1 if anything failed.
+ * files under Bun. First it sets up what the suite needs (scripts/_tools.ts: Bun into .tools/,
+ * node_modules, Chromium), or stops with one line saying what to install. Afterwards it checks
+ * that the tests left the checkout as they found it (that counts as one test). Ends with one
+ * line `N passed, N failed` summing everything; exits 1 if anything failed.
  *
  * Usage: deno task test [--deno-only | --bun-only] [filter paths...]
  */
+import { setUp, SetupError, type Tools } from "./_tools.ts";
 
-const BUN_VERSION = "1.4.4";
 const root = new URL("..", import.meta.url).pathname;
-const tools = `${root}.tools`;
 const args = Deno.args.filter((arg) => !arg.startsWith("--"));
 const only = Deno.args.find((arg) => arg === "--deno-only" || arg === "--bun-only");
 
@@ -18,14 +19,19 @@ interface Result {
   failed: number;
 }
 
-async function run(name: string, command: string, commandArgs: string[]): Promise<string> {
+async function run(
+  name: string,
+  command: string,
+  commandArgs: string[],
+  env: Record<string, string>,
+): Promise<string> {
   console.log(`\n== ${name}: ${command} ${commandArgs.join(" ")}`);
   const child = new Deno.Command(command, {
     args: commandArgs,
     cwd: root,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   let text = "";
   const decoder = new TextDecoder();
@@ -40,47 +46,53 @@ async function run(name: string, command: string, commandArgs: string[]): Promis
   return text;
 }
 
-async function ensureBun(): Promise<string> {
-  const bin = `${tools}/node_modules/.bin/bun`;
-  const current = await new Deno.Command(bin, { args: ["--version"], stdout: "piped" }).output()
-    .then((out) => new TextDecoder().decode(out.stdout).trim()).catch(() => "");
-  if (current !== BUN_VERSION) {
-    console.log(`Installing bun@${BUN_VERSION} into .tools/ ...`);
-    const out = await new Deno.Command("npm", {
-      args: ["install", "--prefix", tools, "--no-audit", "--no-fund", `bun@${BUN_VERSION}`],
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (!out.success) throw new Error("npm install of bun failed");
+/** Every path in the checkout but .git/, with what changes when a file is written. */
+async function snapshot(dir = root, prefix = ""): Promise<Map<string, string>> {
+  const entries = new Map<string, string>();
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${prefix}${entry.name}`;
+    if (path === ".git") continue;
+    const info = await Deno.lstat(`${dir}/${entry.name}`);
+    if (entry.isDirectory) {
+      entries.set(`${path}/`, "directory");
+      for (const [p, v] of await snapshot(`${dir}/${entry.name}`, `${path}/`)) entries.set(p, v);
+    } else {
+      entries.set(path, `${info.size} bytes, modified ${info.mtime?.toISOString()}`);
+    }
   }
-  // Bun resolves zod from node_modules (Deno reads deno.json instead).
-  const install = await new Deno.Command(bin, {
-    args: ["install", "--frozen-lockfile", "--silent"],
-    cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
-  }).output();
-  if (!install.success) throw new Error("bun install failed");
-  return bin;
+  return entries;
 }
 
-const results: Result[] = [];
+/** The checkout after the run against before it: what appeared, changed or went away. */
+function changes(before: Map<string, string>, after: Map<string, string>): string[] {
+  const lines: string[] = [];
+  for (const [path, state] of after) {
+    if (!before.has(path)) lines.push(`  left behind: ${path}`);
+    else if (before.get(path) !== state) lines.push(`  changed: ${path}`);
+  }
+  for (const path of before.keys()) if (!after.has(path)) lines.push(`  removed: ${path}`);
+  return lines;
+}
 
-// Bun is needed by both runs: the Deno suite bundles the browser client and starts Bun servers
-// (cross-runtime and compiled-binary tests), so node_modules must exist before either starts.
-let bun: string | undefined;
-let bunError: unknown;
+let tools: Tools;
 try {
-  bun = await ensureBun();
+  tools = await setUp("test");
 } catch (error) {
-  bunError = error;
+  if (!(error instanceof SetupError)) throw error;
+  console.error(`error: ${error.message}`);
+  console.log("0 passed, 1 failed");
+  Deno.exit(1);
 }
+// The tests start the other runtime too (cross-runtime, codegen and compiled-binary tests).
+const env = { MICROAPI_TEST_DENO: Deno.execPath(), MICROAPI_TEST_BUN: tools.bun };
+const results: Result[] = [];
+const before = await snapshot();
 
 if (only !== "--bun-only") {
   const targets = args.length > 0 ? args : ["tests/"];
   const denoArgs = ["test", "-A", "--no-check=remote", ...targets];
   if (args.length === 0) denoArgs.push("--doc", "mod.ts", "src/");
-  const text = await run("deno", Deno.execPath(), denoArgs);
+  const text = await run("deno", Deno.execPath(), denoArgs, env);
   const match = /(\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(text);
   results.push(
     match
@@ -90,22 +102,33 @@ if (only !== "--bun-only") {
 }
 
 if (only !== "--deno-only") {
-  let result: Result;
+  const targets = args.length > 0 ? args.map((arg) => `./${arg}`) : ["./tests/"];
   try {
-    if (bun === undefined) throw bunError;
-    const targets = args.length > 0 ? args.map((arg) => `./${arg}`) : ["./tests/"];
-    const text = await run("bun", bun, ["test", "--timeout", "30000", ...targets]);
+    const text = await run("bun", tools.bun, ["test", "--timeout", "30000", ...targets], env);
     const passed = /^\s*(\d+) pass$/m.exec(text);
     const failed = /^\s*(\d+) fail$/m.exec(text);
-    result = passed && failed
-      ? { name: "bun", passed: Number(passed[1]), failed: Number(failed[1]) }
-      : { name: "bun (no summary: the runner crashed)", passed: 0, failed: 1 };
+    results.push(
+      passed && failed
+        ? { name: "bun", passed: Number(passed[1]), failed: Number(failed[1]) }
+        : { name: "bun (no summary: the runner crashed)", passed: 0, failed: 1 },
+    );
   } catch (error) {
-    console.error(error);
-    result = { name: "bun (could not start)", passed: 0, failed: 1 };
+    console.error(`error: cannot start ${tools.bun}: ${error}`);
+    results.push({ name: "bun (could not start)", passed: 0, failed: 1 });
   }
-  results.push(result);
 }
+
+const leftovers = changes(before, await snapshot());
+if (leftovers.length > 0) {
+  console.log("\nThe tests changed the checkout:");
+  for (const line of leftovers.slice(0, 20)) console.log(line);
+  if (leftovers.length > 20) console.log(`  ... and ${leftovers.length - 20} more`);
+}
+results.push({
+  name: "checkout unchanged",
+  passed: leftovers.length === 0 ? 1 : 0,
+  failed: leftovers.length === 0 ? 0 : 1,
+});
 
 console.log("");
 for (const r of results) console.log(`${r.name}: ${r.passed} passed, ${r.failed} failed`);

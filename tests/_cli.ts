@@ -127,12 +127,27 @@ interface Spawned {
   exited: Promise<number>;
 }
 
-function spawnRaw(argv: string[], cwd: string, env: Record<string, string>): Spawned {
+/** Extra environment for a child; `undefined` removes a variable. NO_COLOR=1 unless removed. */
+type ChildEnv = Record<string, string | undefined>;
+
+function childEnv(
+  processEnv: Record<string, string | undefined>,
+  env: ChildEnv,
+): Record<string, string> {
+  const merged: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...processEnv, NO_COLOR: "1", ...env })) {
+    if (value !== undefined) merged[name] = value;
+  }
+  return merged;
+}
+
+function spawnRaw(argv: string[], cwd: string, env: ChildEnv): Spawned {
   if (runtime === "deno") {
     const child = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
       cwd,
-      env: { NO_COLOR: "1", ...env },
+      clearEnv: true,
+      env: childEnv(Deno.env.toObject(), env),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -160,7 +175,7 @@ function spawnRaw(argv: string[], cwd: string, env: Record<string, string>): Spa
     .process.env;
   const child = bun.spawn(argv, {
     cwd,
-    env: { ...processEnv, NO_COLOR: "1", ...env },
+    env: childEnv(processEnv, env),
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
@@ -177,12 +192,13 @@ function spawnRaw(argv: string[], cwd: string, env: Record<string, string>): Spa
  * Starts a command.
  *
  * @param argv The command line.
- * @param options Working directory (default the repository) and extra environment.
+ * @param options Working directory (default the repository) and extra environment (a variable
+ *   set to `undefined` is removed; NO_COLOR is 1 unless removed so).
  * @returns The process.
  */
 export function start(
   argv: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: ChildEnv } = {},
 ): Proc {
   const child = spawnRaw(argv, options.cwd ?? root, options.env ?? {});
   const text = { stdout: "", stderr: "" };
@@ -251,7 +267,7 @@ export function start(
  */
 export async function run(
   argv: string[],
-  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { cwd?: string; env?: ChildEnv; timeoutMs?: number } = {},
 ): Promise<Outcome> {
   const proc = start(argv, options);
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 60_000);

@@ -8,6 +8,7 @@ export type TestFn = () => void | Promise<void>;
 
 interface BunTest {
   test(name: string, fn: TestFn, timeoutMs?: number): void;
+  afterAll(fn: TestFn): void;
 }
 
 const bunTestModule = "bun:test";
@@ -29,6 +30,17 @@ export const runtime: "deno" | "bun" = bun ? "bun" : "deno";
 export function test(name: string, fn: TestFn, options: { timeoutMs?: number } = {}): void {
   if (bun) bun.test(name, fn, options.timeoutMs ?? 30_000);
   else Deno.test({ name, fn });
+}
+
+/**
+ * Registers a clean-up that runs once the test file's tests are done (for something the tests of
+ * a file share, such as a compiled binary).
+ *
+ * @param fn The clean-up.
+ */
+export function afterAll(fn: TestFn): void {
+  if (bun) bun.afterAll(fn);
+  else Deno.test.afterAll(fn);
 }
 
 /**

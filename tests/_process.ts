@@ -39,19 +39,20 @@ export interface Child {
 }
 
 /**
- * The path of a runtime's binary: the one running this test, or the other one from .tools/
- * (installed by `deno task test`).
+ * The path of a runtime's binary: the one running this test, or the other one as `deno task test`
+ * names it ($MICROAPI_TEST_DENO, $MICROAPI_TEST_BUN: Deno may come from npx, Bun from .tools/),
+ * else from .tools/.
  *
  * @param which `deno` or `bun`.
  * @returns The executable's path.
  */
 export function runtimeBinary(which: "deno" | "bun"): string {
-  if (which === runtime) {
-    return runtime === "deno"
-      ? Deno.execPath()
-      : (globalThis as unknown as { process: { execPath: string } }).process.execPath;
-  }
-  return `${root}.tools/node_modules/.bin/${which}`;
+  const process = (globalThis as unknown as {
+    process: { execPath: string; env: Record<string, string | undefined> };
+  }).process;
+  if (which === runtime) return runtime === "deno" ? Deno.execPath() : process.execPath;
+  return process.env[`MICROAPI_TEST_${which.toUpperCase()}`] ??
+    `${root}.tools/node_modules/.bin/${which}`;
 }
 
 /**

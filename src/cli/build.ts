@@ -1,6 +1,6 @@
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, UsageError } from "./_context.ts";
@@ -116,13 +116,25 @@ export async function build(args: ParsedArgs, ctx: CliContext): Promise<number> 
     await rm(dir, { recursive: true, force: true });
   }
   const size = (await stat(outfile)).size;
-  const services = loaded.services.map((s) => s.name).join(", ");
+  const services = loaded.services.map((s) =>
+    s.version === undefined ? s.name : `${s.name} v${s.version}`
+  ).join(", ");
   ctx.out(
     `Built ${relative(ctx.cwd, outfile) || outfile} (${(size / 1024 / 1024).toFixed(0)} MB, ` +
       `${((Date.now() - started) / 1000).toFixed(1)} s) with ${services}. Run it: ` +
-      `./${basename(outfile)} [serve|info|generate] --help`,
+      `${commandPath(outfile, ctx.cwd)} [serve|info|generate] --help`,
   );
   return 0;
+}
+
+/**
+ * How to type a path to run it from `cwd`: relative when it is inside `cwd` (with `./`, which a
+ * shell needs to run a file from a relative path), absolute otherwise.
+ */
+function commandPath(file: string, cwd: string): string {
+  const path = relative(cwd, file);
+  if (path === "" || path.startsWith("..") || isAbsolute(path)) return file;
+  return `./${path}`;
 }
 
 /** Resolves the library and zod in the bundle to the bundled runtime (one copy of each). */

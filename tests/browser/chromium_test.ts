@@ -1,8 +1,9 @@
 /**
- * The client in a real headless browser (Debian's chromium, installed by .ci/run) against a
- * server in this runtime: a bidi conversation, a server stream, a client stream and a cancelled
- * call over WebSocket (with WebSocketStream and with WebSocket), and HTTP calls. The page posts
- * its results back; the test checks them and what the server saw.
+ * The client in a real headless browser (Debian's chromium, which `deno task test` installs when
+ * it is missing; see scripts/_tools.ts) against a server in this runtime: a bidi conversation, a
+ * server stream, a client stream and a cancelled call over WebSocket (with WebSocketStream and
+ * with WebSocket), and HTTP calls. The page posts its results back; the test checks them and what
+ * the server saw.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,7 +14,8 @@ import { fixtureServices } from "../_fixtures.ts";
 import { runCommand, runtimeBinary, startCommand } from "../_process.ts";
 import { MicroAPI } from "../../mod.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** Found on PATH, as `deno task test` checked. */
+const CHROMIUM = "chromium";
 
 /** Chromium's helper processes may write to the profile for a moment after it is killed. */
 async function removeProfile(path: string): Promise<void> {

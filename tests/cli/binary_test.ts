@@ -8,9 +8,11 @@
  * `microapi init` from the binary must give a project whose test passes with no network at all.
  */
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { test } from "../_harness.ts";
+import { afterAll, test } from "../_harness.ts";
 import {
   cli,
   closedPort,
@@ -26,22 +28,27 @@ import { Connection, MicroAPI } from "../../mod.ts";
 import { app as examples } from "../../examples/serve.ts";
 import { runStandaloneProgram } from "../codegen/_standalone.ts";
 
-const BINARY = `${root}dist/.test/microapi`;
 let compiled: Promise<string> | undefined;
+let binaryDir: string | undefined;
 
-/** Compiles the CLI (once per test file). */
+/** Compiles the CLI (once per test file) into a temporary directory, removed after the file. */
 function binary(): Promise<string> {
   compiled ??= (async () => {
-    await mkdir(`${root}dist/.test`, { recursive: true });
+    binaryDir = await mkdtemp(join(tmpdir(), "microapi-binary-"));
+    const path = `${binaryDir}/microapi`;
     const outcome = await run(
-      [denoBinary(), "run", "-A", `${root}scripts/compile.ts`, "--out", BINARY],
+      [denoBinary(), "run", "-A", `${root}scripts/compile.ts`, "--out", path],
       { timeoutMs: 120_000 },
     );
     assert.equal(outcome.code, 0, `deno task compile failed:\n${outcome.stderr}`);
-    return BINARY;
+    return path;
   })();
   return compiled;
 }
+
+afterAll(async () => {
+  if (binaryDir !== undefined) await rm(binaryDir, { recursive: true, force: true });
+});
 
 /** The schemas live in a module of their own: their names must survive \`build\` too. */
 const SCHEMAS = `import { z } from "zod";

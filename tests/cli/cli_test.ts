@@ -427,9 +427,18 @@ test("cli: services made with another copy of the library are recognised by thei
   assert.deepEqual(await response.json(), { text: "Hello, copy" });
 });
 
-test("cli: build compiles a server from source on Bun (on Deno it says it needs Bun)", async () => {
-  await using dir = await project({ "svc.ts": SERVICE });
-  const outcome = await cli(["build", "svc.ts", "-o", "server"], { cwd: dir.path });
+/** Two versions of one service, side by side. */
+const CATALOG = `import { Service, z } from "@microapi/core";
+
+export const catalogV1 = new Service("catalog", { version: 1 }).method("list", {}, () => {});
+export const catalogV2 = new Service("catalog", { version: 2 }).method("list", {}, () => {});
+`;
+
+test("cli: build compiles a server from source on Bun, and says how to run it (on Deno it says it needs Bun)", async () => {
+  await using dir = await project({ "svc.ts": SERVICE, "catalog.ts": CATALOG });
+  const outcome = await cli(["build", "svc.ts", "catalog.ts", "-o", "dist/server"], {
+    cwd: dir.path,
+  });
   if (!("Bun" in globalThis)) {
     assert.equal(outcome.code, 1);
     assert.equal(
@@ -439,13 +448,22 @@ test("cli: build compiles a server from source on Bun (on Deno it says it needs 
     return;
   }
   assert.equal(outcome.code, 0, outcome.stderr);
-  assert.match(outcome.stderr, /^Loading svc\.ts\nBundling the runtime\nCompiling server$/m);
-  const info = await run([`${dir.path}/server`, "info"], { cwd: dir.path });
+  assert.match(
+    outcome.stderr,
+    /^Loading svc\.ts, catalog\.ts\nBundling the runtime\nCompiling dist\/server$/m,
+  );
+  // The path as typed from here, and each version of a service once.
+  assert.match(
+    outcome.stdout,
+    /^Built dist\/server \(\d+ MB, [\d.]+ s\) with hello, catalog v1, catalog v2\. Run it: \.\/dist\/server \[serve\|info\|generate\] --help$/m,
+  );
+  const info = await run([`${dir.path}/dist/server`, "info"], { cwd: dir.path });
   assert.equal(info.code, 0, info.stderr);
   assert.match(
     info.stdout,
     /^ {2}hello +greet +unary +POST \/hello\/greet +GreetRequest +Greeting$/m,
   );
+  assert.match(info.stdout, /^ {2}catalog v2 +list +unary +POST \/v2\/catalog\/list /m);
 });
 
 test("cli: an unexpected error is one line too; MICROAPI_DEBUG=1 adds its stack", async () => {
