@@ -10,9 +10,6 @@
  *
  * Usage: deno task compile [--out dist/microapi]
  */
-import { clientRuntimeEmbedding } from "../src/cli/_client_runtime.ts";
-import { snapshotLibrary } from "../src/cli/_library.ts";
-
 import { dirname, resolve } from "node:path";
 import { setUp, SetupError } from "./_tools.ts";
 
@@ -44,6 +41,9 @@ try {
   console.error(`error: ${error.message}`);
   Deno.exit(1);
 }
+// Loaded once the tools are there: they read the library's sources (and zod, for the snapshot).
+const { clientRuntimeEmbedding } = await import("../src/cli/_client_runtime.ts");
+const { snapshotLibrary } = await import("../src/cli/_library.ts");
 await Deno.mkdir(dirname(out), { recursive: true });
 // In node_modules/, so that the bundler finds zod from there; removed when done.
 const dir = await Deno.makeTempDir({ dir: `${root}node_modules`, prefix: ".microapi-compile-" });

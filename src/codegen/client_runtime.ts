@@ -17,6 +17,7 @@ export const CLIENT_RUNTIME_FILES: readonly string[] = [
   "client/transport.ts",
   "client/ws_socket.ts",
   "client/ws_transport.ts",
+  "protocol/batched_body.ts",
   "protocol/body.ts",
   "protocol/codes.ts",
   "protocol/frame_batcher.ts",
