@@ -1,4 +1,5 @@
 import type { ErrorBody } from "./rpc_error.ts";
+import { readTimeout } from "./timeout.ts";
 
 /**
  * The frames of the WebSocket protocol (docs/protocol.md, "WebSocket"), and their codec. Frames
@@ -211,15 +212,16 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
       if (metadata !== undefined && !isStringRecord(metadata)) {
         return fail(id, '"metadata" must be an object of string values');
       }
-      if (
-        timeout_ms !== undefined &&
-        !(Number.isSafeInteger(timeout_ms) && (timeout_ms as number) >= 0)
-      ) {
-        return fail(id, '"timeout_ms" must be a whole number of milliseconds');
+      let timeout: number | undefined;
+      try {
+        timeout = readTimeout(timeout_ms, "frame");
+      } catch (error) {
+        return fail(id, (error as Error).message);
       }
       if (window !== undefined && !(Number.isSafeInteger(window) && (window as number) > 0)) {
         return fail(id, '"window" must be a positive integer');
       }
+      if (timeout !== undefined) frame.timeout_ms = timeout;
       return { ok: true, frame: frame as unknown as OpenFrame };
     }
     case "message":

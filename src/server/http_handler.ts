@@ -11,7 +11,7 @@ import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
-import { parseTimeout } from "../protocol/timeout.ts";
+import { readTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { streamsInput, streamsOutput } from "../schema/pattern.ts";
 import type { RequestHooks } from "./adapters/types.ts";
@@ -84,7 +84,7 @@ export function handleHttp(
   if (typeof format !== "string") return errorResponse(format, 415);
   let timeoutMs: number | undefined;
   try {
-    timeoutMs = parseTimeout(request.headers.get(TIMEOUT_HEADER), TIMEOUT_HEADER);
+    timeoutMs = readTimeout(request.headers.get(TIMEOUT_HEADER), "header");
   } catch (error) {
     return errorResponse(error as RpcError);
   }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { rejection, sleep, test, within } from "../_harness.ts";
 import type { ProbeStateData } from "../_fixtures.ts";
 import { type Connection, RpcError } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
 /** One running server and a connection to it. */
 export interface Target {
@@ -215,6 +216,26 @@ export function contract(label: string, start: StartTarget): void {
     const s = await until(t, (s) => s.reasons.ignore_signal !== null, "the server's deadline");
     assert.equal(s.reasons.ignore_signal, "deadline_exceeded");
     await sleep(400); // the ignored timer finishes before the server stops
+  });
+
+  it("deadline: a timeout longer than a timer can wait is capped, not fired at once", async (t) => {
+    // 30 days, and the most the HTTP header can say: both past 2^31-1 ms, where setTimeout fires
+    // at once. Client and server both cap them at 2^31-1 ms.
+    for (const timeoutMs of [30 * 86_400_000, 9_999_999_999]) {
+      const { remaining_ms } = await t.connection.unary<{ remaining_ms: number }>(
+        "probes/deadline",
+        { ms: 30 },
+        { timeoutMs },
+      );
+      assert.ok(
+        remaining_ms > MAX_TIMEOUT_MS - 5_000 && remaining_ms <= MAX_TIMEOUT_MS,
+        `timeout ${timeoutMs}: the deadline is ${remaining_ms} ms away`,
+      );
+      const ticks = t.connection.serverStream("probes/ticks", { every_ms: 20 }, { timeoutMs });
+      let seen = 0;
+      for await (const _ of ticks) if (++seen === 3) break;
+      assert.equal(seen, 3);
+    }
   });
 
   it("unary: a client abort aborts the handler's signal", async (t) => {

@@ -9,6 +9,7 @@ import { fixtureServices } from "../_fixtures.ts";
 import { rawSocket } from "../_raw_socket.ts";
 import { MicroAPI } from "../../mod.ts";
 import type { MicroAPIOptions } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
 async function serve(options: Partial<MicroAPIOptions> = {}) {
   const { services } = fixtureServices();
@@ -228,6 +229,29 @@ test("WebSocket: bad open frames and bad input are answered on their call", asyn
     input: { user_id: 1 },
   });
   assert.equal((await raw.frame(end(6))).code, "ok");
+  await raw.close();
+});
+
+test("WebSocket: a timeout_ms past what a timer can wait is capped, not fired at once", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  for (const [id, timeout_ms] of [[1, 2_592_000_000], [2, Number.MAX_SAFE_INTEGER]] as const) {
+    raw.sendFrames({
+      type: "open",
+      id,
+      service: "probes",
+      method: "deadline",
+      input: { ms: 30 },
+      timeout_ms,
+    });
+    assert.equal((await raw.frame(end(id))).code, "ok", `timeout_ms ${timeout_ms}`);
+    const message = raw.frames.find((f) => f.type === "message" && f.id === id);
+    const remaining = (message?.data as { remaining_ms: number }).remaining_ms;
+    assert.ok(
+      remaining > MAX_TIMEOUT_MS - 5_000 && remaining <= MAX_TIMEOUT_MS,
+      `timeout_ms ${timeout_ms}: the deadline is ${remaining} ms away`,
+    );
+  }
   await raw.close();
 });
 

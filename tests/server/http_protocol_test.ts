@@ -4,6 +4,7 @@ import { test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
 import { MicroAPI } from "../../mod.ts";
 import type { Context } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
 function setup(options: { limits?: { maxMessageBytes?: number; maxLineBytes?: number } } = {}) {
   const { services, probe } = fixtureServices();
@@ -345,6 +346,23 @@ test("HTTP limits: an NDJSON line over the limit fails the stream as resource_ex
     "Line in request body exceeds the limit of 32 bytes",
   );
   assert.deepEqual(probe.received, [{ value: 1 }]);
+});
+
+test("HTTP deadline: a timeout longer than a timer can wait is capped, not fired at once", async () => {
+  const { call } = setup();
+  // 30 days, and the longest the header allows (about 115 days): both past 2^31-1 ms.
+  for (const timeout of ["2592000000", "9999999999"]) {
+    const response = await call("/probes/deadline", {
+      json: { ms: 30 },
+      headers: { "microapi-timeout-ms": timeout },
+    });
+    assert.equal(response.status, 200, `timeout ${timeout}: ${await response.clone().text()}`);
+    const { remaining_ms } = await response.json();
+    assert.ok(
+      remaining_ms > MAX_TIMEOUT_MS - 5_000 && remaining_ms <= MAX_TIMEOUT_MS,
+      `timeout ${timeout}: the deadline is ${remaining_ms} ms away`,
+    );
+  }
 });
 
 test("HTTP deadline: a bad timeout header is 400; an expired one is 504 deadline_exceeded", async () => {
