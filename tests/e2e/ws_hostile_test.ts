@@ -137,7 +137,54 @@ test("WebSocket: a message over the size limit fails its call only", async () =>
   const ended = await raw.frame(end(2));
   assert.equal(ended.code, "resource_exhausted");
   assert.equal(ended.message, "A message exceeds the limit of 1024 bytes");
+  assert.deepEqual(ended.details, { limit: 1024 });
   await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: the limit is on the message, not on the frame around it", async () => {
+  await using server = await serve({ limits: { maxMessageBytes: 1024 } });
+  const raw = await rawSocket(server.url);
+  // A message of exactly `bytes` bytes as JSON; its frame is a few dozen bytes more.
+  const sized = (bytes: number, fields: Record<string, unknown>) => {
+    const pad = "é".repeat(8) +
+      "x".repeat(bytes - JSON.stringify({ ...fields, pad: "" }).length - 16);
+    const message = { ...fields, pad };
+    assert.equal(new TextEncoder().encode(JSON.stringify(message)).length, bytes);
+    return message;
+  };
+  raw.sendFrames({ type: "open", id: 1, service: "analytics", method: "aggregate" });
+  raw.sendFrames({ type: "message", id: 1, data: sized(1024, { value: 1 }) });
+  raw.sendFrames({ type: "half_close", id: 1 });
+  assert.equal((await raw.frame(end(1))).code, "ok", "a message at the limit is accepted");
+
+  raw.sendFrames({ type: "open", id: 2, service: "analytics", method: "aggregate" });
+  raw.sendFrames({ type: "message", id: 2, data: sized(1025, { value: 1 }) });
+  const over = await raw.frame(end(2));
+  assert.equal(over.code, "resource_exhausted");
+  assert.equal(over.message, "A message exceeds the limit of 1024 bytes");
+  assert.deepEqual(over.details, { limit: 1024 });
+
+  // The input of an open frame is a message too.
+  const open = (id: number, input: unknown) => ({
+    type: "open",
+    id,
+    service: "users",
+    method: "get_user",
+    input,
+  });
+  raw.sendFrames(open(3, sized(1024, { user_id: 1 })));
+  assert.equal((await raw.frame(end(3))).code, "ok");
+  raw.sendFrames(open(4, sized(1025, { user_id: 1 })));
+  const overOpen = await raw.frame(end(4));
+  assert.equal(overOpen.code, "resource_exhausted");
+  assert.deepEqual(overOpen.details, { limit: 1024 });
+
+  // Past the frame allowance the message is refused unread, with the same error.
+  raw.sendFrames(open(5, { user_id: 1, pad: "x".repeat(40_000) }));
+  const huge = await raw.frame(end(5));
+  assert.equal(huge.code, "resource_exhausted");
+  assert.deepEqual(huge.details, { limit: 1024 });
   await raw.close();
 });
 
