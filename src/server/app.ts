@@ -2,6 +2,7 @@ import type { AppState, Context } from "../schema/context.ts";
 import type { Dependency, DependencyMap, Resolver } from "../schema/dependency.ts";
 import { buildIntrospection, type IntrospectionDocument } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
+import type { Pattern } from "../schema/pattern.ts";
 import type { Service } from "../schema/service.ts";
 import { Registry } from "../_util/registry.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
@@ -220,7 +221,8 @@ export class MicroAPI {
       this.#builtinServices.add(health);
       services.push(health);
     }
-    this.#router = new Router(services);
+    const publish = options.introspection ?? !isProduction();
+    this.#router = new Router(services, { hints: publish });
     const basePath = (options.basePath ?? "").replace(/\/+$/, "");
     if (basePath !== "" && !basePath.startsWith("/")) {
       throw new TypeError(
@@ -237,7 +239,6 @@ export class MicroAPI {
       const health = this.health;
       builtins.set("/_microapi/health", (request) => health.respond(request));
     }
-    const publish = options.introspection ?? !isProduction();
     builtins.set(
       INTROSPECTION_PATH,
       () => introspectionResponse(publish ? this.describe() : undefined),
@@ -391,14 +392,17 @@ export class MicroAPI {
   }
 
   /**
-   * For transport authors: finds the method a route names.
+   * For transport authors: finds the method a route names, and checks that the client calls it
+   * with its pattern.
    *
    * @param route The service, method and version.
-   * @returns The method, or the `not_found` error a caller should get.
+   * @param pattern The pattern the client calls it with, if the client said.
+   * @returns The method, or the error a caller should get: `not_found` (saying what does exist
+   * when the app publishes its introspection), or `unimplemented` for the wrong pattern (naming
+   * the method's pattern and the client call to use).
    */
-  resolve(route: Route): MethodEntry | RpcError {
-    const path = routePath(route);
-    return this.#router.lookup(path) ?? this.#router.notFound(path);
+  resolve(route: Route, pattern?: Pattern): MethodEntry | RpcError {
+    return this.#router.resolve(routePath(route), pattern);
   }
 
   /**

@@ -285,9 +285,8 @@ export class WsSession {
     if (large && "input" in frame && this.#over(frame.input)) {
       return this.#reject(frame.id, oversize(env.limits.maxMessageBytes));
     }
-    const path = routePath(frame);
-    const entry = env.router.lookup(path);
-    if (!entry) return this.#reject(frame.id, env.router.notFound(path));
+    const entry = env.router.resolve(routePath(frame), frame.pattern);
+    if (entry instanceof RpcError) return this.#reject(frame.id, entry);
     const streamed = streamsInput(entry.method.pattern);
     if (streamed && "input" in frame) {
       return this.#reject(

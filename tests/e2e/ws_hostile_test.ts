@@ -302,6 +302,35 @@ test("WebSocket: a timeout_ms past what a timer can wait is capped, not fired at
   await raw.close();
 });
 
+test("WebSocket: an open frame's pattern must be the method's; without one it is not checked", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  const open = { type: "open", service: "users", method: "list_users", input: { limit: 1 } };
+  raw.sendFrames({ ...open, id: 1, pattern: "unary" });
+  const mismatch = await raw.frame(end(1));
+  assert.equal(mismatch.code, "unimplemented");
+  assert.equal(
+    mismatch.message,
+    "users.list_users is a server streaming method, but it was called as unary: call it with " +
+      "serverStream()",
+  );
+  assert.deepEqual(mismatch.details, { pattern: "server_streaming", requested: "unary" });
+  assert.equal(raw.frames.some((f) => f.type === "message" && f.id === 1), false);
+  raw.sendFrames({ ...open, id: 2, pattern: "streaming" });
+  const bad = await raw.frame(end(2));
+  assert.equal(bad.code, "invalid_argument");
+  assert.equal(
+    bad.message,
+    'Bad frame: "pattern" must be one of unary, server_streaming, client_streaming, ' +
+      "bidi_streaming",
+  );
+  raw.sendFrames({ ...open, id: 3, pattern: "server_streaming" });
+  assert.equal((await raw.frame(end(3))).code, "ok");
+  raw.sendFrames({ ...open, id: 4 });
+  assert.equal((await raw.frame(end(4))).code, "ok");
+  await raw.close();
+});
+
 test("WebSocket: ping is answered with pong", async () => {
   await using server = await serve();
   const raw = await rawSocket(server.url);
