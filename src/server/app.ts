@@ -133,8 +133,8 @@ export interface Server {
   /**
    * Stops the server: new calls get `unavailable` (HTTP 503); calls in flight may finish within
    * the grace period, then the rest are cancelled (their handlers' signals abort with
-   * `unavailable`); then WebSockets are closed (1001), the listener stops, and the app's shutdown
-   * hooks run.
+   * `unavailable`); then WebSockets are closed (1001), the listener stops, idle connections are
+   * closed at once (the grace period is for calls only), and the app's shutdown hooks run.
    *
    * @param options Overrides the grace period.
    * @returns When everything is closed. Calling it again returns the same promise.
