@@ -62,6 +62,14 @@ test("readTimeout() reads a header: whole milliseconds, at most 10 digits", () =
   }
 });
 
+test("readTimeout() names the header or field it read in its message", () => {
+  assert.throws(
+    () => readTimeout("soon", "header", { name: "connect-timeout-ms" }),
+    /^RpcError: Header connect-timeout-ms must be a whole number of milliseconds/,
+  );
+  assert.throws(() => readTimeout(-1, "option"), /^RangeError: Invalid timeoutMs: /);
+});
+
 test("readTimeout() reads a frame field: any safe integer >= 0", () => {
   assert.equal(readTimeout(undefined, "frame"), undefined);
   assert.equal(readTimeout(250, "frame"), 250);
