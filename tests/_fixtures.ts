@@ -195,6 +195,15 @@ export function fixtureServices(): { services: Service[]; probe: Probe } {
       await pause(ms, ctx.signal);
       return { done: !ctx.signal.aborted };
     })
+    .method("deadline", {
+      input: z.object({ ms: z.number() }),
+      output: z.object({ remaining_ms: z.number().nullable() }),
+    }, async ({ ms }, ctx) => {
+      // Waits, then says how far away the deadline still is (null without one).
+      await pause(ms, ctx.signal);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      return { remaining_ms: ctx.deadline === undefined ? null : ctx.deadline - Date.now() };
+    })
     .method("ignore_signal", {
       input: z.object({ ms: z.number() }),
       output: z.object({ done: z.boolean() }),

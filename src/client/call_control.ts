@@ -1,5 +1,5 @@
 import { RpcError } from "../protocol/rpc_error.ts";
-import { checkTimeout } from "../protocol/timeout.ts";
+import { MAX_TIMEOUT_MS, readTimeout } from "../protocol/timeout.ts";
 import type { CallOptions } from "./call_options.ts";
 
 /**
@@ -37,7 +37,7 @@ export class CallControl {
    */
   constructor(options: CallOptions, defaultTimeoutMs?: number) {
     const timeout = options.timeoutMs ?? defaultTimeoutMs;
-    this.timeoutMs = timeout === undefined ? undefined : checkTimeout(timeout);
+    this.timeoutMs = readTimeout(timeout, "option");
     this.#signal = options.signal;
     if (this.#signal?.aborted) this.#onAbort();
     else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
@@ -45,7 +45,7 @@ export class CallControl {
       const ms = this.timeoutMs;
       this.#timer = setTimeout(() => {
         this.abort(new RpcError("deadline_exceeded", `The deadline of ${ms} ms expired`));
-      }, ms + DEADLINE_BACKSTOP_MS);
+      }, Math.min(ms + DEADLINE_BACKSTOP_MS, MAX_TIMEOUT_MS));
     }
   }
 

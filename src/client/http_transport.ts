@@ -4,6 +4,7 @@ import {
   JSON_TYPE,
   mediaType,
   NDJSON_TYPE,
+  PATTERN_HEADER,
   TIMEOUT_HEADER,
   TRAILER_PREFIX,
 } from "../protocol/headers.ts";
@@ -67,7 +68,7 @@ export class HttpTransport implements ClientTransport {
     try {
       const response = await this.#fetch(url, {
         method: "POST",
-        headers: this.#headers(options, control, JSON_TYPE),
+        headers: this.#headers(options, control, JSON_TYPE, "unary"),
         body: input === undefined ? undefined : JSON.stringify(input),
         signal: control.signal,
       });
@@ -100,7 +101,7 @@ export class HttpTransport implements ClientTransport {
     const control = this.#track(new CallControl(options, this.#timeoutMs));
     const url = this.#base + routePath(route);
     const writer = streamsInput(pattern) ? new NdjsonWriter() : undefined;
-    const headers = this.#headers(options, control, writer ? NDJSON_TYPE : JSON_TYPE);
+    const headers = this.#headers(options, control, writer ? NDJSON_TYPE : JSON_TYPE, pattern);
     const response = this.#fetch(url, {
       method: "POST",
       headers,
@@ -128,10 +129,17 @@ export class HttpTransport implements ClientTransport {
     return Promise.resolve();
   }
 
-  #headers(options: CallOptions, control: CallControl, contentType: string): Headers {
+  #headers(
+    options: CallOptions,
+    control: CallControl,
+    contentType: string,
+    pattern: Pattern,
+  ): Headers {
     const headers = new Headers(this.#metadata);
     if (options.metadata) new Headers(options.metadata).forEach((v, k) => headers.set(k, v));
     headers.set("content-type", contentType);
+    // The server answers a call made with the wrong pattern with a clear error.
+    headers.set(PATTERN_HEADER, pattern);
     if (control.timeoutMs !== undefined) headers.set(TIMEOUT_HEADER, String(control.timeoutMs));
     return headers;
   }

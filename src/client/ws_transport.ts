@@ -14,7 +14,7 @@ import {
   WS_PATH,
   WS_PROTOCOL,
 } from "../protocol/ws_frames.ts";
-import type { Pattern } from "../schema/pattern.ts";
+import { type Pattern, streamsInput } from "../schema/pattern.ts";
 import { StreamClosedError } from "../schema/stream_closed_error.ts";
 import { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
@@ -76,7 +76,7 @@ export class WebSocketTransport implements ClientTransport {
   }
 
   async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
-    const call = this.#start(route, options, { value: input });
+    const call = this.#start(route, "unary", options, { value: input });
     const first = await call.receive();
     if (first.done) throw new RpcError("internal", "The server ended the call without a response");
     await call.receive(); // the end: trailers, and any late error
@@ -84,8 +84,12 @@ export class WebSocketTransport implements ClientTransport {
   }
 
   open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
-    const streamed = pattern === "client_streaming" || pattern === "bidi_streaming";
-    return this.#start(route, options, streamed ? undefined : { value: input });
+    return this.#start(
+      route,
+      pattern,
+      options,
+      streamsInput(pattern) ? undefined : { value: input },
+    );
   }
 
   async close(): Promise<void> {
@@ -99,6 +103,7 @@ export class WebSocketTransport implements ClientTransport {
 
   #start(
     route: Route,
+    pattern: Pattern,
     options: CallOptions,
     input?: { value: unknown },
   ): WsClientCall {
@@ -109,6 +114,8 @@ export class WebSocketTransport implements ClientTransport {
         service: route.service,
         method: route.method,
         ...(route.version === undefined ? {} : { version: route.version }),
+        // The server answers a call made with the wrong pattern with a clear error.
+        pattern,
         ...(headersToRecord(metadata) ? { metadata: headersToRecord(metadata) } : {}),
         window: this.#options.window,
         ...(input && input.value !== undefined ? { input: input.value } : {}),

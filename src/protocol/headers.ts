@@ -2,6 +2,11 @@
 
 /** Call timeout in whole milliseconds, sent by the client; the server derives the deadline. */
 export const TIMEOUT_HEADER = "microapi-timeout-ms";
+/**
+ * The pattern the client calls a method with (`unary`, `server_streaming`, ...), so that a call
+ * with the wrong one fails with a clear error instead of a confusing answer.
+ */
+export const PATTERN_HEADER = "microapi-pattern";
 /** Prefix of unary trailers, which travel as response headers (`trailer-x-count: 3`). */
 export const TRAILER_PREFIX = "trailer-";
 /** Set on responses of deprecated methods. */

@@ -1,4 +1,6 @@
+import { isPattern, type Pattern, PATTERNS } from "../schema/pattern.ts";
 import type { ErrorBody } from "./rpc_error.ts";
+import { readTimeout } from "./timeout.ts";
 
 /**
  * The frames of the WebSocket protocol (docs/protocol.md, "WebSocket"), and their codec. Frames
@@ -21,6 +23,8 @@ export interface OpenFrame {
   version?: number;
   metadata?: Record<string, string>;
   timeout_ms?: number;
+  /** The pattern the client calls the method with; a call with the wrong one fails at once. */
+  pattern?: Pattern;
   /** How many messages the client will buffer before it grants more credit. */
   window?: number;
   input?: unknown;
@@ -201,7 +205,7 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
   }
   switch (type) {
     case "open": {
-      const { service, method, version, metadata, timeout_ms, window } = frame;
+      const { service, method, version, metadata, timeout_ms, window, pattern } = frame;
       if (typeof service !== "string" || typeof method !== "string") {
         return fail(id, 'an "open" frame needs "service" and "method" strings');
       }
@@ -211,15 +215,19 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
       if (metadata !== undefined && !isStringRecord(metadata)) {
         return fail(id, '"metadata" must be an object of string values');
       }
-      if (
-        timeout_ms !== undefined &&
-        !(Number.isSafeInteger(timeout_ms) && (timeout_ms as number) >= 0)
-      ) {
-        return fail(id, '"timeout_ms" must be a whole number of milliseconds');
+      let timeout: number | undefined;
+      try {
+        timeout = readTimeout(timeout_ms, "frame");
+      } catch (error) {
+        return fail(id, (error as Error).message);
       }
       if (window !== undefined && !(Number.isSafeInteger(window) && (window as number) > 0)) {
         return fail(id, '"window" must be a positive integer');
       }
+      if (pattern !== undefined && !isPattern(pattern)) {
+        return fail(id, `"pattern" must be one of ${PATTERNS.join(", ")}`);
+      }
+      if (timeout !== undefined) frame.timeout_ms = timeout;
       return { ok: true, frame: frame as unknown as OpenFrame };
     }
     case "message":

@@ -12,6 +12,11 @@ import type { Context } from "./context.ts";
  * call. Response headers can be set before `next()` (and, for unary and client-streaming calls,
  * after it too: their response is sent once the middleware is done); trailers until the end.
  *
+ * A middleware returns a promise that settles when it is done: `return next()`, or an async
+ * function that awaits `next()`. The type requires a promise, so `(ctx, next) => { next(); }`
+ * does not compile; at run time, a middleware whose promise settles before the one of `next()`
+ * (it did not wait for the rest of the call) ends the call with `internal`.
+ *
  * @example
  * ```ts
  * import type { Middleware } from "../../mod.ts";
@@ -25,4 +30,4 @@ import type { Context } from "./context.ts";
  * };
  * ```
  */
-export type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void> | void;
+export type Middleware = (ctx: Context, next: () => Promise<void>) => Promise<void>;

@@ -13,6 +13,29 @@ export const Pattern = {
 /** One of the four RPC patterns. */
 export type Pattern = typeof Pattern[keyof typeof Pattern];
 
+/** The four patterns, in the order of the table in docs/protocol.md. */
+export const PATTERNS: readonly Pattern[] = Object.values(Pattern);
+
+/**
+ * A pattern in words, for messages.
+ *
+ * @param pattern A pattern.
+ * @returns `"unary"`, `"server streaming"`, `"client streaming"` or `"bidi streaming"`.
+ */
+export function patternWords(pattern: Pattern): string {
+  return pattern.replace("_", " ");
+}
+
+/**
+ * Tells whether a value names a pattern (a wire value, say).
+ *
+ * @param value Anything.
+ * @returns `true` for `"unary"`, `"server_streaming"`, `"client_streaming"`, `"bidi_streaming"`.
+ */
+export function isPattern(value: unknown): value is Pattern {
+  return typeof value === "string" && (PATTERNS as readonly string[]).includes(value);
+}
+
 /**
  * The pattern a method has, from whether its input and output are streamed.
  *

@@ -2,6 +2,7 @@ import type { AppState, Context } from "../schema/context.ts";
 import type { Dependency, DependencyMap, Resolver } from "../schema/dependency.ts";
 import { buildIntrospection, type IntrospectionDocument } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
+import type { Pattern } from "../schema/pattern.ts";
 import type { Service } from "../schema/service.ts";
 import { Registry } from "../_util/registry.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
@@ -78,7 +79,9 @@ export interface MicroAPIOptions {
   basePath?: string;
   /**
    * Called with errors the client only sees as `internal`: a handler that threw something other
-   * than an RpcError, an invalid response message, a failed cleanup. Default: `console.error`.
+   * than an RpcError, an invalid response message, a failed cleanup, a middleware that did not
+   * wait for `next()`. Default: `console.error`. It may be async; if it throws or rejects, that
+   * failure and the error it was given go to `console.error` instead (the call is not affected).
    */
   onError?: (error: unknown, ctx: Context) => void;
   /**
@@ -93,7 +96,10 @@ export interface MicroAPIOptions {
   health?: boolean;
   /**
    * Answers requests that are not calls (no method at that path, and not a built-in endpoint):
-   * static files, a page of your own. Default: a `404 not_found` error body.
+   * static files, a page of your own. Default: a `404 not_found` error body. If it throws,
+   * rejects or returns something other than a Response, the request is answered
+   * `500 internal` and the error goes to `console.error` (it belongs to no call, so `onError`
+   * does not see it).
    */
   fallback?: (request: Request) => Response | Promise<Response>;
   /**
@@ -140,8 +146,8 @@ export interface Server {
   /**
    * Stops the server: new calls get `unavailable` (HTTP 503); calls in flight may finish within
    * the grace period, then the rest are cancelled (their handlers' signals abort with
-   * `unavailable`); then WebSockets are closed (1001), the listener stops, and the app's shutdown
-   * hooks run.
+   * `unavailable`); then WebSockets are closed (1001), the listener stops, idle connections are
+   * closed at once (the grace period is for calls only), and the app's shutdown hooks run.
    *
    * @param options Overrides the grace period.
    * @returns When everything is closed. Calling it again returns the same promise.
@@ -238,7 +244,8 @@ export class MicroAPI {
       this.#builtinServices.add(health);
       services.push(health);
     }
-    this.#router = new Router(services);
+    const publish = options.introspection ?? !isProduction();
+    this.#router = new Router(services, { hints: publish });
     const basePath = (options.basePath ?? "").replace(/\/+$/, "");
     if (basePath !== "" && !basePath.startsWith("/")) {
       throw new TypeError(
@@ -248,14 +255,13 @@ export class MicroAPI {
     this.#middleware = [...(options.middleware ?? [])];
     this.#lifespan = options.lifespan;
     this.state = { ...options.state } as AppState;
-    const onError = options.onError ?? defaultOnError;
+    const onError = safeOnError(options.onError ?? defaultOnError);
     const ws = options.websocket === false ? undefined : options.websocket ?? {};
     const builtins = new Map<string, (request: Request) => Response | Promise<Response>>();
     if (this.health) {
       const health = this.health;
       builtins.set("/_microapi/health", (request) => health.respond(request));
     }
-    const publish = options.introspection ?? !isProduction();
     builtins.set(
       INTROSPECTION_PATH,
       () => introspectionResponse(publish ? this.describe() : undefined),
@@ -264,7 +270,7 @@ export class MicroAPI {
       router: this.#router,
       limits: resolveLimits(options.limits),
       basePath,
-      fallback: options.fallback,
+      fallback: options.fallback && safeFallback(options.fallback),
       builtins,
       ws: {
         window: positive("websocket.window", ws?.window ?? 256),
@@ -289,7 +295,13 @@ export class MicroAPI {
         cors.preflight(request) ??
           cors.decorate(request, await handleHttp(request, this.#env, hooks))
       : (request, hooks) => handleHttp(request, this.#env, hooks);
-    this.fetch = (request) => Promise.resolve(this.#handle(request));
+    this.fetch = (request) => {
+      try {
+        return Promise.resolve(this.#handle(request));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
     if (ws) this.#websocket = this.#endpoint(basePath + WS_PATH, ws.allowedOrigins);
   }
 
@@ -395,28 +407,49 @@ export class MicroAPI {
 
   /**
    * Runs the shutdown hooks and the lifespan's teardown, once (only if the app was started).
-   * `server.shutdown()` does this after the calls in flight have drained.
+   * `server.shutdown()` does this after the calls in flight have drained. A hook that fails does
+   * not stop the others, nor the teardown.
    *
    * @returns When torn down.
+   * @throws {Error} What a hook or the teardown threw (an AggregateError when several did), once
+   * all of them have run.
    */
   stop(): Promise<void> {
     if (!this.#started) return Promise.resolve();
     return this.#stopped ??= (async () => {
       await this.#started?.catch(() => {});
-      for (const hook of this.#shutdownHooks) await hook();
-      await this.#teardown?.next();
+      const failures: unknown[] = [];
+      for (const hook of this.#shutdownHooks) {
+        try {
+          await hook();
+        } catch (error) {
+          failures.push(error);
+        }
+      }
+      try {
+        await this.#teardown?.next();
+      } catch (error) {
+        failures.push(error);
+      }
+      if (failures.length === 1) throw failures[0];
+      if (failures.length > 1) {
+        throw new AggregateError(failures, "Shutdown hooks and the lifespan's teardown failed");
+      }
     })();
   }
 
   /**
-   * For transport authors: finds the method a route names.
+   * For transport authors: finds the method a route names, and checks that the client calls it
+   * with its pattern.
    *
    * @param route The service, method and version.
-   * @returns The method, or the `not_found` error a caller should get.
+   * @param pattern The pattern the client calls it with, if the client said.
+   * @returns The method, or the error a caller should get: `not_found` (saying what does exist
+   * when the app publishes its introspection), or `unimplemented` for the wrong pattern (naming
+   * the method's pattern and the client call to use).
    */
-  resolve(route: Route): MethodEntry | RpcError {
-    const path = routePath(route);
-    return this.#router.lookup(path) ?? this.#router.notFound(path);
+  resolve(route: Route, pattern?: Pattern): MethodEntry | RpcError {
+    return this.#router.resolve(routePath(route), pattern);
   }
 
   /**
@@ -456,6 +489,8 @@ export class MicroAPI {
       websocket: this.#websocket,
     });
     const finished = Promise.withResolvers<void>();
+    // Rejects when shutdown fails; whoever awaits it sees that, and nobody has to.
+    finished.promise.catch(() => {});
     let stopping: Promise<void> | undefined;
     const shutdown = (opts: { gracePeriodMs?: number } = {}) =>
       stopping ??= this.#shutdown(listener, opts.gracePeriodMs ?? options.gracePeriodMs ?? 10_000)
@@ -463,9 +498,13 @@ export class MicroAPI {
           finished.reject(error);
           throw error;
         });
-    options.signal?.addEventListener("abort", () => void shutdown().catch(() => {}), {
-      once: true,
-    });
+    // Nobody awaits a shutdown the signal started, so its failure (a shutdown hook that threw)
+    // is printed rather than lost.
+    options.signal?.addEventListener(
+      "abort",
+      () => void shutdown().catch((error) => logUncaught("Shutdown failed", error)),
+      { once: true },
+    );
     const host = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
     return {
       hostname: listener.hostname,
@@ -582,4 +621,59 @@ function positive(name: string, value: number): number {
 function defaultOnError(error: unknown, ctx: Context): void {
   // deno-lint-ignore no-console
   console.error(`[microapi] ${routeLabel(ctx)} failed:`, error);
+}
+
+/** Prints an error that no onError can take: it belongs to no call, or onError itself failed. */
+function logUncaught(what: string, error: unknown): void {
+  // deno-lint-ignore no-console
+  console.error(`[microapi] ${what}:`, error);
+}
+
+/**
+ * The app's onError, made safe to call from anywhere in a call: one that throws, or returns a
+ * promise that rejects, neither disturbs the call nor becomes an unhandled rejection.
+ */
+function safeOnError(onError: (error: unknown, ctx: Context) => unknown) {
+  return (error: unknown, ctx: Context): void => {
+    const failed = (failure: unknown) => {
+      logUncaught(`onError failed while reporting an error of ${routeLabel(ctx)}`, failure);
+      logUncaught(`${routeLabel(ctx)} failed`, error);
+    };
+    try {
+      const result = onError(error, ctx);
+      if (isThenable(result)) Promise.resolve(result).catch(failed);
+    } catch (failure) {
+      failed(failure);
+    }
+  };
+}
+
+/**
+ * The app's fallback, answering `500 internal` when it throws, rejects or returns something that
+ * is not a Response, instead of leaving the host runtime to deal with it.
+ */
+function safeFallback(
+  fallback: (request: Request) => Response | Promise<Response>,
+): (request: Request) => Response | Promise<Response> {
+  const failed = (error: unknown): Response => {
+    logUncaught("The fallback failed", error);
+    return errorResponse(new RpcError("internal", "internal error"));
+  };
+  const checked = (response: unknown): Response =>
+    response instanceof Response
+      ? response
+      : failed(new TypeError(`The fallback must return a Response, got ${typeof response}`));
+  return (request) => {
+    try {
+      const result: unknown = fallback(request);
+      return isThenable(result) ? Promise.resolve(result).then(checked, failed) : checked(result);
+    } catch (error) {
+      return failed(error);
+    }
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
 }

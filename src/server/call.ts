@@ -52,7 +52,10 @@ export interface IncomingCall {
   readonly transport: string;
   /** Request metadata. */
   readonly metadata: Headers;
-  /** The client's timeout, in milliseconds. */
+  /**
+   * The client's timeout, in milliseconds, as `readTimeout()` (src/protocol/timeout.ts) reads it:
+   * at most `MAX_TIMEOUT_MS`.
+   */
   readonly timeoutMs: number | undefined;
   /**
    * Aborts when the peer cancels or disconnects. If its reason is an RpcError, the call ends with

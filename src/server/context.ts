@@ -2,6 +2,7 @@ import type { AppState, Context } from "../schema/context.ts";
 import type { Dependency } from "../schema/dependency.ts";
 import type { Pattern } from "../schema/pattern.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import { MAX_TIMEOUT_MS } from "../protocol/timeout.ts";
 import { DependencyScope, type Overrides } from "./dependencies.ts";
 
 /** Response headers that refuse changes once they have been sent. */
@@ -115,13 +116,14 @@ export class CallContext implements Context {
     this.#overrides = init.overrides;
     this.#watchPeer = init.watchPeer;
     if (init.timeoutMs !== undefined) {
-      this.deadline = Date.now() + init.timeoutMs;
+      // Transports read timeouts with readTimeout(), which caps them; a transport that did not is
+      // held to the cap here too, since a longer timer would fire at once.
+      const ms = Math.min(init.timeoutMs, MAX_TIMEOUT_MS);
+      this.deadline = Date.now() + ms;
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.abort(
-          new RpcError("deadline_exceeded", `The deadline of ${init.timeoutMs} ms expired`),
-        );
-      }, init.timeoutMs);
+        this.abort(new RpcError("deadline_exceeded", `The deadline of ${ms} ms expired`));
+      }, ms);
     }
   }
 

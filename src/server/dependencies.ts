@@ -42,15 +42,18 @@ export class DependencyScope {
    */
   get<T>(dependency: Dependency<T>, path: readonly Dependency<unknown>[] = []): Promise<T> {
     if (typeof dependency !== "object" || dependency?.["~microapi"] !== "dependency") {
-      return Promise.reject(new TypeError("ctx.get() expects a dependency made by dependency()"));
+      return observed(new TypeError("ctx.get() expects a dependency made by dependency()"));
     }
     if (path.includes(dependency)) {
       const cycle = [...path, dependency].map((d) => d.name).join(" -> ");
-      return Promise.reject(new TypeError(`Circular dependency: ${cycle}`));
+      return observed(new TypeError(`Circular dependency: ${cycle}`));
     }
     let value = this.#values.get(dependency);
     if (!value) {
       value = this.#make(dependency, [...path, dependency]);
+      // A handler may ask for a dependency and never await it; its failure must not become an
+      // unhandled rejection. Whoever awaits it still gets the error.
+      value.catch(() => {});
       this.#values.set(dependency, value);
     }
     return value as Promise<T>;
@@ -94,6 +97,13 @@ export class DependencyScope {
     }
     this.#cleanups = [];
   }
+}
+
+/** A rejected promise that is not an unhandled rejection if nobody awaits it. */
+function observed(error: Error): Promise<never> {
+  const promise = Promise.reject(error);
+  promise.catch(() => {});
+  return promise;
 }
 
 function isGenerator(

@@ -3,6 +3,7 @@ import {
   JSON_TYPE,
   mediaType,
   NDJSON_TYPE,
+  PATTERN_HEADER,
   TIMEOUT_HEADER,
   TRAILER_PREFIX,
 } from "../protocol/headers.ts";
@@ -11,15 +12,21 @@ import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
-import { parseTimeout } from "../protocol/timeout.ts";
+import { readTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
-import { streamsInput, streamsOutput } from "../schema/pattern.ts";
+import {
+  isPattern,
+  PATTERNS,
+  patternWords,
+  streamsInput,
+  streamsOutput,
+} from "../schema/pattern.ts";
 import type { RequestHooks } from "./adapters/types.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
 import { EMPTY_HEADERS } from "./context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
 import { type PipelineEnv, runCall } from "./pipeline.ts";
-import type { Router } from "./router.ts";
+import { patternMismatch, type Router } from "./router.ts";
 
 /** What the HTTP transport needs from the app. */
 export interface HttpEnv extends PipelineEnv {
@@ -77,6 +84,16 @@ export function handleHttp(
     if (env.fallback) return env.fallback(request);
     return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
   }
+  const pattern = request.headers.get(PATTERN_HEADER);
+  if (pattern !== null) {
+    const mismatch = isPattern(pattern) ? patternMismatch(entry, pattern) : new RpcError(
+      "invalid_argument",
+      `Header ${PATTERN_HEADER} must be one of ${PATTERNS.join(", ")}, got ${
+        JSON.stringify(pattern.slice(0, 40))
+      }`,
+    );
+    if (mismatch) return errorResponse(mismatch);
+  }
   if (env.isDraining()) {
     return errorResponse(new RpcError("unavailable", "The server is shutting down; try again"));
   }
@@ -84,7 +101,7 @@ export function handleHttp(
   if (typeof format !== "string") return errorResponse(format, 415);
   let timeoutMs: number | undefined;
   try {
-    timeoutMs = parseTimeout(request.headers.get(TIMEOUT_HEADER), TIMEOUT_HEADER);
+    timeoutMs = readTimeout(request.headers.get(TIMEOUT_HEADER), "header");
   } catch (error) {
     return errorResponse(error as RpcError);
   }
@@ -152,13 +169,6 @@ export function pathOf(url: string, basePath: string): string | undefined {
   return path.startsWith(basePath + "/") ? path.slice(basePath.length) : undefined;
 }
 
-const PATTERN_WORDS: Record<string, string> = {
-  unary: "unary",
-  server_streaming: "server streaming",
-  client_streaming: "client streaming",
-  bidi_streaming: "bidi streaming",
-};
-
 /**
  * Which body format a request uses, from its content type and the method's pattern. A missing
  * content type means the pattern's default.
@@ -179,7 +189,7 @@ function bodyFormat(entry: MethodEntry, type: string): BodyFormat | RpcError {
   return new RpcError(
     "invalid_argument",
     `Unsupported content type ${JSON.stringify(type)} for ${routeLabel(routeOf(entry))} (${
-      PATTERN_WORDS[pattern]
+      patternWords(pattern)
     }): send ${expected}`,
   );
 }

@@ -155,6 +155,12 @@ export async function runCall(call: IncomingCall, sink: CallSink, env: PipelineE
 
 /**
  * Runs middleware in onion order around the core; `next()` may be called once.
+ *
+ * A middleware must return (or await) the promise of `next()`: the rest of the call. One that
+ * settles first (`(ctx, next) => { void next(); }` in plain JavaScript, or an async middleware that
+ * does not await it) has ended the call while it is still running; that is a bug, and the call
+ * ends with `internal`. The promise of every `next()` is observed here, so whatever it rejects
+ * with later is never an unhandled rejection, whether or not the middleware looks at it.
  */
 function runChain(
   chain: readonly Middleware[],
@@ -163,17 +169,28 @@ function runChain(
 ): Promise<void> {
   const dispatch = (index: number): Promise<void> => {
     if (index === chain.length) return core();
-    let called = false;
+    let inner: Promise<void> | undefined;
+    let settled = false;
     const next = () => {
-      if (called) return Promise.reject(new TypeError("A middleware called next() twice"));
-      called = true;
-      return dispatch(index + 1);
+      if (inner) return Promise.reject(new TypeError("A middleware called next() twice"));
+      inner = dispatch(index + 1);
+      // Registered before the middleware can await it, so this runs first when it settles.
+      inner.then(() => (settled = true), () => (settled = true));
+      return inner;
     };
+    let result: unknown;
     try {
-      return Promise.resolve(chain[index]!(ctx, next));
+      result = chain[index]!(ctx, next);
     } catch (error) {
       return Promise.reject(error);
     }
+    return Promise.resolve(result).then(() => {
+      if (inner && !settled) {
+        throw new TypeError(
+          "A middleware returned before the rest of the call ended: return or await next()",
+        );
+      }
+    });
   };
   return dispatch(0);
 }
@@ -212,7 +229,7 @@ async function invoke(
       return undefined;
     }
     case "client_streaming": {
-      const input = inboundStream(call, ctx, inbound);
+      const input = inboundStream(call, ctx, inbound, env);
       let output = settle(ctx, callHandler(method, input, ctx, handler));
       if (output instanceof Promise) output = await output;
       if (inbound.failure) throw inbound.failure;
@@ -221,7 +238,7 @@ async function invoke(
       return { value };
     }
     case "bidi_streaming": {
-      const input = inboundStream(call, ctx, inbound);
+      const input = inboundStream(call, ctx, inbound, env);
       await pump(method, callHandler(method, input, ctx, handler), ctx, sink, open, handler, env);
       return undefined;
     }
@@ -236,7 +253,12 @@ function callHandler(
 ): unknown {
   try {
     const result = method.handler(input, ctx);
-    if (isThenable(result)) handler.settled = Promise.resolve(result);
+    if (isThenable(result)) {
+      // Observed, so a thenable that is not a native promise (wrapped anew by every use) cannot
+      // reject unhandled; its failure reaches the call through settle() or pump().
+      handler.settled = Promise.resolve(result);
+      handler.settled.catch(() => {});
+    }
     return result;
   } catch (error) {
     return Promise.reject(error);
@@ -283,6 +305,7 @@ function inboundStream(
   call: IncomingCall,
   ctx: CallContext,
   inbound: InboundState,
+  env: PipelineEnv,
 ): Stream<unknown> {
   const schema = call.entry.method.input;
   let index = 0;
@@ -312,9 +335,13 @@ function inboundStream(
         const result = await validate(schema, step.value);
         if (result.ok) deliver(result.value);
         else fail(invalid(`Invalid message at index ${at}`, result.issues, at));
-      }).catch((error) => {
+      }, (error) => {
         reading = false;
         fail(RpcError.is(error) ? error : new RpcError("cancelled", "The client stopped sending"));
+      }).catch((error) => {
+        // The schema itself threw (a refinement with a bug): a server bug, not the client's.
+        env.reportError(error, ctx);
+        fail(new RpcError("internal", "internal error"));
       });
     },
   });

@@ -1,7 +1,22 @@
 import { isService, type Service } from "../schema/service.ts";
-import { routePath } from "../protocol/route.ts";
+import { type Pattern, patternWords } from "../schema/pattern.ts";
+import { routeLabel, routePath } from "../protocol/route.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import { closest } from "../_util/closest.ts";
 import type { MethodEntry } from "./call.ts";
+
+/** How a router is set up. */
+export interface RouterOptions {
+  /**
+   * Whether a not-found error may name what does exist (the closest name, or the list of methods
+   * or services). On when the app publishes its introspection document, which says as much; off
+   * otherwise, so a server that keeps its API to itself does not list it to whoever guesses.
+   */
+  hints?: boolean;
+}
+
+/** How many names a not-found message lists before it says how many more there are. */
+const LISTED = 20;
 
 /**
  * Maps method paths (`/users/get_user`, `/v2/users/get_user`) to methods. Built once when the app
@@ -10,15 +25,18 @@ import type { MethodEntry } from "./call.ts";
 export class Router {
   #entries = new Map<string, MethodEntry>();
   #services = new Map<string, Service>();
+  #hints: boolean;
 
   /**
    * Builds the table.
    *
    * @param services The app's services.
+   * @param options Whether not-found errors may name what exists.
    * @throws {TypeError} For something that is not a service, or two services with the same name
    * and version.
    */
-  constructor(services: Iterable<Service>) {
+  constructor(services: Iterable<Service>, options: RouterOptions = {}) {
+    this.#hints = options.hints ?? true;
     for (const service of services) {
       if (!isService(service)) {
         throw new TypeError(
@@ -73,28 +91,111 @@ export class Router {
   }
 
   /**
-   * Explains why nothing is at a path, as the `not_found` error a caller gets.
+   * Explains why nothing is at a path, as the `not_found` error a caller gets: which part is
+   * unknown and, when hints are on, the closest name that exists (`did you mean "get_user"?`) or,
+   * failing that, the methods of the service or the services of the app.
    *
    * @param path The request path.
    * @returns The error.
    */
   notFound(path: string): RpcError {
     const slash = path.lastIndexOf("/");
-    const service = slash > 0 ? this.#services.get(path.slice(0, slash)) : undefined;
+    const prefix = slash > 0 ? path.slice(0, slash) : undefined;
+    const service = prefix === undefined ? undefined : this.#services.get(prefix);
     if (service) {
       const method = path.slice(slash + 1);
       const label = service.version === undefined
         ? service.name
         : `v${service.version}/${service.name}`;
-      return new RpcError("not_found", `Service ${label} has no method ${JSON.stringify(method)}`, {
-        details: { service: service.name, method },
-      });
+      const names = service.methods.map((m) => m.name);
+      const hint = !this.#hints ? "" : suggest(method, names) ?? list("its methods are", names);
+      return new RpcError(
+        "not_found",
+        `Service ${label} has no method ${JSON.stringify(method)}${hint}`,
+        { details: { service: service.name, method } },
+      );
     }
-    return new RpcError(
-      "not_found",
-      `No service at ${JSON.stringify(path)}: methods are at /<service>/<method> or ` +
-        "/v<N>/<service>/<method>",
-      { details: { path } },
-    );
+    const shaped = prefix !== undefined && /^(?:\/v[1-9]\d{0,8})?\/[A-Za-z][\w-]*$/.test(prefix);
+    const where = shaped ? "" : ": methods are at /<service>/<method> or /v<N>/<service>/<method>";
+    let hint = "";
+    if (this.#hints) {
+      const prefixes = [...this.#services.keys()];
+      // The same service under another version comes first, then names that are spelt alike.
+      const unversioned = (p: string) => p.replace(/^\/v\d+/, "");
+      const versions = shaped
+        ? prefixes.filter((p) => unversioned(p) === unversioned(prefix!))
+        : [];
+      const near = versions.length > 0 ? versions : shaped ? closest(prefix!, prefixes) : [];
+      hint = near.length > 0
+        ? `; did you mean ${near.map((p) => JSON.stringify(p + path.slice(slash))).join(" or ")}?`
+        : list("the services are", prefixes.map((p) => p.slice(1)));
+    }
+    return new RpcError("not_found", `No service at ${JSON.stringify(path)}${where}${hint}`, {
+      details: { path },
+    });
   }
+
+  /**
+   * The method at a path, as a client expecting a pattern may call it: the entry, or the error
+   * the client should get (`not_found`, or `unimplemented` for the wrong pattern).
+   *
+   * @param path The request path.
+   * @param pattern The pattern the client expects, when it said (clients before the pattern check
+   * do not).
+   * @returns The method, or the error.
+   */
+  resolve(path: string, pattern?: Pattern): MethodEntry | RpcError {
+    const entry = this.#entries.get(path);
+    if (!entry) return this.notFound(path);
+    return (pattern && patternMismatch(entry, pattern)) || entry;
+  }
+}
+
+/** The Connection call that calls a method of each pattern. */
+const CLIENT_CALLS: Record<Pattern, string> = {
+  unary: "unary()",
+  server_streaming: "serverStream()",
+  client_streaming: "clientStream()",
+  bidi_streaming: "bidiStream()",
+};
+
+/**
+ * The error for a call made with another pattern than the method's, such as `unary()` on a
+ * server-streaming method: `unimplemented` (the method exists, but not the way it was called),
+ * naming the method's pattern and the client call to use.
+ *
+ * @param entry The method.
+ * @param requested The pattern the client called it with.
+ * @returns The error, or undefined when the patterns agree.
+ */
+export function patternMismatch(entry: MethodEntry, requested: Pattern): RpcError | undefined {
+  const actual = entry.method.pattern;
+  if (actual === requested) return undefined;
+  const label = routeLabel({
+    service: entry.service,
+    method: entry.method.name,
+    version: entry.version,
+  });
+  return new RpcError(
+    "unimplemented",
+    `${label} is a ${patternWords(actual)} method, but it was called as ${
+      patternWords(requested)
+    }: call it with ${CLIENT_CALLS[actual]}`,
+    { details: { pattern: actual, requested } },
+  );
+}
+
+/** `; did you mean "x"?` for the closest names, or undefined when none is close. */
+function suggest(name: string, names: readonly string[]): string | undefined {
+  const near = closest(name, names);
+  if (near.length === 0) return undefined;
+  return `; did you mean ${near.map((n) => JSON.stringify(n)).join(" or ")}?`;
+}
+
+/** `; <lead> a, b, c` (at most LISTED names, then how many more), or `""` for none. */
+function list(lead: string, names: readonly string[]): string {
+  if (names.length === 0) return "";
+  const shown = names.slice(0, LISTED).join(", ");
+  const more = names.length > LISTED ? ` and ${names.length - LISTED} more` : "";
+  return `; ${lead} ${shown}${more}`;
 }

@@ -53,7 +53,11 @@ export interface WsEnv extends PipelineEnv {
   isDraining(): boolean;
 }
 
-/** How much a frame may add around a message of the largest allowed size. */
+/**
+ * How much a WebSocket message may carry beyond a message of the largest allowed size: the frame
+ * around it (type, id, metadata of an open frame). Only the WebSocket message is given this
+ * allowance; the message inside a frame is held to the limit itself.
+ */
 const ENVELOPE_BYTES = 16 * 1024;
 
 /**
@@ -120,9 +124,10 @@ export class WsSession {
     if (typeof data !== "string") {
       return this.close(CloseCode.unsupportedData, "Binary messages are not supported");
     }
-    if (this.#tooLarge(data)) return;
+    const size = this.#measure(data);
+    if (size === "refused") return;
     for (const text of splitFrames(data)) {
-      this.#frame(text);
+      this.#frame(text, size === "large");
       if (this.#closed) return;
     }
     // Something goes back at once, so the client's TCP ACK rides on it (docs/protocol.md).
@@ -162,30 +167,45 @@ export class WsSession {
   }
 
   /**
-   * A message over the limit fails the call it belongs to when that can be told cheaply (a large
+   * Sizes up a WebSocket message before it is parsed. `"small"`: it is within the message limit,
+   * so no message in it can be over. `"large"`: it is over the limit but within the frame
+   * allowance, so each message in it is measured once parsed. Past the allowance it is not parsed
+   * at all (`"refused"`): it fails the call it belongs to when that can be told cheaply (a large
    * message always travels alone in its WebSocket message), and closes the socket otherwise.
    */
-  #tooLarge(data: string): boolean {
-    const limit = this.#env.limits.maxMessageBytes + ENVELOPE_BYTES;
-    if (data.length * 3 <= limit) return false;
-    if (data.length <= limit && new TextEncoder().encode(data).length <= limit) return false;
+  #measure(data: string): "small" | "large" | "refused" {
+    const max = this.#env.limits.maxMessageBytes;
+    if (data.length * 3 <= max) return "small";
+    const bytes = data.length > max + ENVELOPE_BYTES
+      ? Infinity
+      : new TextEncoder().encode(data).length;
+    if (bytes <= max) return "small";
+    if (bytes <= max + ENVELOPE_BYTES) return "large";
     const id = /^\{"type":"(?:message|open)","id":(\d{1,15})[,}]/.exec(data.slice(0, 64))?.[1];
-    const message = `A message exceeds the limit of ${this.#env.limits.maxMessageBytes} bytes`;
+    const error = oversize(max);
     const call = id === undefined ? undefined : this.#calls.get(Number(id));
     if (call) {
-      call.peer.abort(new RpcError("resource_exhausted", message));
-      return true;
+      call.peer.abort(error);
+      return "refused";
     }
     if (id !== undefined && Number(id) > this.#lastId && data.startsWith('{"type":"open"')) {
       this.#lastId = Number(id);
-      this.#reject(Number(id), new RpcError("resource_exhausted", message));
-      return true;
+      this.#reject(Number(id), error);
+      return "refused";
     }
-    this.close(CloseCode.messageTooBig, message);
-    return true;
+    this.close(CloseCode.messageTooBig, error.message);
+    return "refused";
   }
 
-  #frame(text: string): void {
+  /** True when a message, as JSON, is over the message limit (measured only for large input). */
+  #over(message: unknown): boolean {
+    const max = this.#env.limits.maxMessageBytes;
+    const text = JSON.stringify(message) ?? "";
+    if (text.length * 3 <= max) return false;
+    return text.length > max || new TextEncoder().encode(text).length > max;
+  }
+
+  #frame(text: string, large: boolean): void {
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
       const { id, reason, malformed } = decoded.problem;
@@ -209,7 +229,7 @@ export class WsSession {
       case "pong":
         return;
       case "open":
-        return this.#open(frame);
+        return this.#open(frame, large);
     }
     const call = this.#calls.get(frame.id);
     if (!call) {
@@ -225,6 +245,9 @@ export class WsSession {
     }
     switch (frame.type) {
       case "message":
+        if (large && this.#over(frame.data)) {
+          return call.peer.abort(oversize(this.#env.limits.maxMessageBytes));
+        }
         return call.onMessage(frame.data);
       case "half_close":
         return call.onHalfClose();
@@ -235,7 +258,7 @@ export class WsSession {
     }
   }
 
-  #open(frame: OpenFrame): void {
+  #open(frame: OpenFrame, large: boolean): void {
     if (frame.id <= this.#lastId) {
       return this.close(
         CloseCode.protocolError,
@@ -259,9 +282,11 @@ export class WsSession {
         ),
       );
     }
-    const path = routePath(frame);
-    const entry = env.router.lookup(path);
-    if (!entry) return this.#reject(frame.id, env.router.notFound(path));
+    if (large && "input" in frame && this.#over(frame.input)) {
+      return this.#reject(frame.id, oversize(env.limits.maxMessageBytes));
+    }
+    const entry = env.router.resolve(routePath(frame), frame.pattern);
+    if (entry instanceof RpcError) return this.#reject(frame.id, entry);
     const streamed = streamsInput(entry.method.pattern);
     if (streamed && "input" in frame) {
       return this.#reject(
@@ -302,6 +327,13 @@ export class WsSession {
   #reject(id: number, error: RpcError): void {
     this.#send({ type: "end", id, ...error.toBody() });
   }
+}
+
+/** The error for a message over the limit, with the limit in its details (docs/protocol.md). */
+function oversize(limit: number): RpcError {
+  return new RpcError("resource_exhausted", `A message exceeds the limit of ${limit} bytes`, {
+    details: { limit },
+  });
 }
 
 /** Close reasons are limited to 123 bytes. */

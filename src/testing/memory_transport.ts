@@ -72,7 +72,7 @@ export class MemoryTransport implements ClientTransport {
       done: (c) => this.#calls.delete(c),
     });
     this.#calls.add(call);
-    const entry = this.#app.resolve(route);
+    const entry = this.#app.resolve(route, pattern);
     if (entry instanceof RpcError) {
       call.fail(entry);
       return call;

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { rejection, sleep, test, within } from "../_harness.ts";
 import type { ProbeStateData } from "../_fixtures.ts";
 import { type Connection, RpcError } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
 /** One running server and a connection to it. */
 export interface Target {
@@ -89,7 +90,86 @@ export function contract(label: string, start: StartTarget): void {
     assert.equal((internal as Error).message, "internal error");
     const missing = await rejection(connection.unary("users/nope", {}));
     assert.equal(code(missing), "not_found");
-    assert.equal((missing as Error).message, 'Service users has no method "nope"');
+    assert.equal(
+      (missing as Error).message,
+      'Service users has no method "nope"; its methods are get_user, list_users',
+    );
+  });
+
+  it("not found: says what is missing, and the closest name or what exists", async ({ connection }) => {
+    const cases: [string, string][] = [
+      ["users/get_usr", 'Service users has no method "get_usr"; did you mean "get_user"?'],
+      [
+        "users/delete",
+        'Service users has no method "delete"; its methods are get_user, list_users',
+      ],
+      [
+        "v2/users/list_users",
+        'Service v2/users has no method "list_users"; its methods are get_user',
+      ],
+      ["userz/get_user", 'No service at "/userz/get_user"; did you mean "/users/get_user"?'],
+      [
+        "v3/users/get_user",
+        'No service at "/v3/users/get_user"; did you mean "/users/get_user" or "/v2/users/get_user"?',
+      ],
+      [
+        "billing/charge",
+        'No service at "/billing/charge"; the services are users, analytics, chat, probes, ' +
+        "inspect, v2/users, health",
+      ],
+    ];
+    for (const [route, message] of cases) {
+      const error = await rejection(connection.unary(route, {}));
+      assert.equal(code(error), "not_found", route);
+      assert.equal((error as Error).message, message);
+    }
+    // Streaming calls get the same answer.
+    const stream = await rejection(connection.serverStream("users/list_user", {}).toArray());
+    assert.equal(
+      (stream as Error).message,
+      'Service users has no method "list_user"; did you mean "list_users"?',
+    );
+  });
+
+  it("a call with the wrong pattern fails at once, naming the method's pattern and the call to use", async ({ connection }) => {
+    const cases: [string, () => Promise<unknown>, string][] = [
+      [
+        "unary() on a server-streaming method",
+        () => connection.unary("users/list_users", { limit: 2 }),
+        "users.list_users is a server streaming method, but it was called as unary: call it " +
+        "with serverStream()",
+      ],
+      [
+        "serverStream() on a unary method",
+        () => connection.serverStream("users/get_user", { user_id: 1 }).toArray(),
+        "users.get_user is a unary method, but it was called as server streaming: call it with " +
+        "unary()",
+      ],
+      [
+        "clientStream() on a bidi method",
+        () => connection.clientStream("chat/echo").end(),
+        "chat.echo is a bidi streaming method, but it was called as client streaming: call it " +
+        "with bidiStream()",
+      ],
+      [
+        "bidiStream() on a client-streaming method",
+        () => connection.bidiStream("analytics/aggregate").next(),
+        "analytics.aggregate is a client streaming method, but it was called as bidi streaming: " +
+        "call it with clientStream()",
+      ],
+    ];
+    for (const [what, call, message] of cases) {
+      const error = await within(rejection(call()), 3000, what);
+      assert.equal(code(error), "unimplemented", what);
+      assert.equal((error as Error).message, message, what);
+    }
+    const details = (await rejection(connection.unary("users/list_users"))) as RpcError;
+    assert.deepEqual(details.details, { pattern: "server_streaming", requested: "unary" });
+    // The connection is fine afterwards.
+    assert.deepEqual(await connection.unary("users/get_user", { user_id: 2 }), {
+      username: "user2",
+      age: 30,
+    });
   });
 
   it("metadata goes out; response headers and trailers come back", async ({ connection }) => {
@@ -215,6 +295,26 @@ export function contract(label: string, start: StartTarget): void {
     const s = await until(t, (s) => s.reasons.ignore_signal !== null, "the server's deadline");
     assert.equal(s.reasons.ignore_signal, "deadline_exceeded");
     await sleep(400); // the ignored timer finishes before the server stops
+  });
+
+  it("deadline: a timeout longer than a timer can wait is capped, not fired at once", async (t) => {
+    // 30 days, and the most the HTTP header can say: both past 2^31-1 ms, where setTimeout fires
+    // at once. Client and server both cap them at 2^31-1 ms.
+    for (const timeoutMs of [30 * 86_400_000, 9_999_999_999]) {
+      const { remaining_ms } = await t.connection.unary<{ remaining_ms: number }>(
+        "probes/deadline",
+        { ms: 30 },
+        { timeoutMs },
+      );
+      assert.ok(
+        remaining_ms > MAX_TIMEOUT_MS - 5_000 && remaining_ms <= MAX_TIMEOUT_MS,
+        `timeout ${timeoutMs}: the deadline is ${remaining_ms} ms away`,
+      );
+      const ticks = t.connection.serverStream("probes/ticks", { every_ms: 20 }, { timeoutMs });
+      let seen = 0;
+      for await (const _ of ticks) if (++seen === 3) break;
+      assert.equal(seen, 3);
+    }
   });
 
   it("unary: a client abort aborts the handler's signal", async (t) => {

@@ -1,6 +1,7 @@
 /** Shutdown with calls in flight, and a client process that dies mid-stream. */
 import assert from "node:assert/strict";
-import { rejection, runtime, test, waitFor, within } from "../_harness.ts";
+import { connect, type Socket } from "node:net";
+import { rejection, runtime, sleep, test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
 import { runProgram } from "../_process.ts";
 import { Connection, MicroAPI, RpcError } from "../../mod.ts";
@@ -56,6 +57,51 @@ test("e2e shutdown: an idle server stops at once and frees its port", async () =
   assert.ok(Date.now() - started < 1500);
   const again = await app.serve({ port: server.port, hostname: "127.0.0.1" });
   await again.shutdown();
+});
+
+/** A raw TCP connection to a server, to hold it open the way browsers and HTTP clients do. */
+function tcp(
+  port: number,
+): Promise<{ socket: Socket; closed: Promise<void>; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const socket = connect(
+      port,
+      "127.0.0.1",
+      () => resolve({ socket, closed, received: () => text }),
+    );
+    const closed = new Promise<void>((done) => socket.on("close", () => done()));
+    socket.on("data", (chunk) => (text += String(chunk)));
+    socket.on("error", reject);
+  });
+}
+
+test("e2e shutdown: idle keep-alive connections and unused sockets are closed at once", async () => {
+  const { services } = fixtureServices();
+  const server = await new MicroAPI({ services }).serve({ port: 0, hostname: "127.0.0.1" });
+  // One connection that made a call and stays open for the next (keep-alive), and one that never
+  // sent a request (a browser's preconnected socket).
+  const used = await tcp(server.port);
+  const unused = await tcp(server.port);
+  try {
+    used.socket.write(
+      "POST /probes/ping HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n",
+    );
+    await waitFor(() => used.received().endsWith("null"), "the call's response");
+    assert.match(used.received(), /^HTTP\/1\.1 200/);
+    // Bun's stop() waits for an unused socket once it is about a second old.
+    await sleep(1_500);
+    const started = Date.now();
+    await within(server.shutdown(), 5_000, "shutdown");
+    const took = Date.now() - started;
+    assert.ok(took < 500, `shutdown took ${took} ms with no call in flight`);
+    await within(Promise.all([used.closed, unused.closed]), 1_000, "the server closing both");
+  } finally {
+    used.socket.destroy();
+    unused.socket.destroy();
+    await Promise.all([used.closed, unused.closed]);
+    await server.shutdown();
+  }
 });
 
 test("e2e serve: a port in use is a clear error", async () => {

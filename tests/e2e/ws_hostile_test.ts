@@ -9,6 +9,7 @@ import { fixtureServices } from "../_fixtures.ts";
 import { rawSocket } from "../_raw_socket.ts";
 import { MicroAPI } from "../../mod.ts";
 import type { MicroAPIOptions } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
 async function serve(options: Partial<MicroAPIOptions> = {}) {
   const { services } = fixtureServices();
@@ -136,7 +137,54 @@ test("WebSocket: a message over the size limit fails its call only", async () =>
   const ended = await raw.frame(end(2));
   assert.equal(ended.code, "resource_exhausted");
   assert.equal(ended.message, "A message exceeds the limit of 1024 bytes");
+  assert.deepEqual(ended.details, { limit: 1024 });
   await stillWorks();
+  await raw.close();
+});
+
+test("WebSocket: the limit is on the message, not on the frame around it", async () => {
+  await using server = await serve({ limits: { maxMessageBytes: 1024 } });
+  const raw = await rawSocket(server.url);
+  // A message of exactly `bytes` bytes as JSON; its frame is a few dozen bytes more.
+  const sized = (bytes: number, fields: Record<string, unknown>) => {
+    const pad = "é".repeat(8) +
+      "x".repeat(bytes - JSON.stringify({ ...fields, pad: "" }).length - 16);
+    const message = { ...fields, pad };
+    assert.equal(new TextEncoder().encode(JSON.stringify(message)).length, bytes);
+    return message;
+  };
+  raw.sendFrames({ type: "open", id: 1, service: "analytics", method: "aggregate" });
+  raw.sendFrames({ type: "message", id: 1, data: sized(1024, { value: 1 }) });
+  raw.sendFrames({ type: "half_close", id: 1 });
+  assert.equal((await raw.frame(end(1))).code, "ok", "a message at the limit is accepted");
+
+  raw.sendFrames({ type: "open", id: 2, service: "analytics", method: "aggregate" });
+  raw.sendFrames({ type: "message", id: 2, data: sized(1025, { value: 1 }) });
+  const over = await raw.frame(end(2));
+  assert.equal(over.code, "resource_exhausted");
+  assert.equal(over.message, "A message exceeds the limit of 1024 bytes");
+  assert.deepEqual(over.details, { limit: 1024 });
+
+  // The input of an open frame is a message too.
+  const open = (id: number, input: unknown) => ({
+    type: "open",
+    id,
+    service: "users",
+    method: "get_user",
+    input,
+  });
+  raw.sendFrames(open(3, sized(1024, { user_id: 1 })));
+  assert.equal((await raw.frame(end(3))).code, "ok");
+  raw.sendFrames(open(4, sized(1025, { user_id: 1 })));
+  const overOpen = await raw.frame(end(4));
+  assert.equal(overOpen.code, "resource_exhausted");
+  assert.deepEqual(overOpen.details, { limit: 1024 });
+
+  // Past the frame allowance the message is refused unread, with the same error.
+  raw.sendFrames(open(5, { user_id: 1, pad: "x".repeat(40_000) }));
+  const huge = await raw.frame(end(5));
+  assert.equal(huge.code, "resource_exhausted");
+  assert.deepEqual(huge.details, { limit: 1024 });
   await raw.close();
 });
 
@@ -228,6 +276,58 @@ test("WebSocket: bad open frames and bad input are answered on their call", asyn
     input: { user_id: 1 },
   });
   assert.equal((await raw.frame(end(6))).code, "ok");
+  await raw.close();
+});
+
+test("WebSocket: a timeout_ms past what a timer can wait is capped, not fired at once", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  for (const [id, timeout_ms] of [[1, 2_592_000_000], [2, Number.MAX_SAFE_INTEGER]] as const) {
+    raw.sendFrames({
+      type: "open",
+      id,
+      service: "probes",
+      method: "deadline",
+      input: { ms: 30 },
+      timeout_ms,
+    });
+    assert.equal((await raw.frame(end(id))).code, "ok", `timeout_ms ${timeout_ms}`);
+    const message = raw.frames.find((f) => f.type === "message" && f.id === id);
+    const remaining = (message?.data as { remaining_ms: number }).remaining_ms;
+    assert.ok(
+      remaining > MAX_TIMEOUT_MS - 5_000 && remaining <= MAX_TIMEOUT_MS,
+      `timeout_ms ${timeout_ms}: the deadline is ${remaining} ms away`,
+    );
+  }
+  await raw.close();
+});
+
+test("WebSocket: an open frame's pattern must be the method's; without one it is not checked", async () => {
+  await using server = await serve();
+  const raw = await rawSocket(server.url);
+  const open = { type: "open", service: "users", method: "list_users", input: { limit: 1 } };
+  raw.sendFrames({ ...open, id: 1, pattern: "unary" });
+  const mismatch = await raw.frame(end(1));
+  assert.equal(mismatch.code, "unimplemented");
+  assert.equal(
+    mismatch.message,
+    "users.list_users is a server streaming method, but it was called as unary: call it with " +
+      "serverStream()",
+  );
+  assert.deepEqual(mismatch.details, { pattern: "server_streaming", requested: "unary" });
+  assert.equal(raw.frames.some((f) => f.type === "message" && f.id === 1), false);
+  raw.sendFrames({ ...open, id: 2, pattern: "streaming" });
+  const bad = await raw.frame(end(2));
+  assert.equal(bad.code, "invalid_argument");
+  assert.equal(
+    bad.message,
+    'Bad frame: "pattern" must be one of unary, server_streaming, client_streaming, ' +
+      "bidi_streaming",
+  );
+  raw.sendFrames({ ...open, id: 3, pattern: "server_streaming" });
+  assert.equal((await raw.frame(end(3))).code, "ok");
+  raw.sendFrames({ ...open, id: 4 });
+  assert.equal((await raw.frame(end(4))).code, "ok");
   await raw.close();
 });
 

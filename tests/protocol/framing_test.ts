@@ -7,7 +7,7 @@ import {
   encodeEndLine,
   encodeMessageLine,
 } from "../../src/protocol/stream_lines.ts";
-import { checkTimeout, parseTimeout } from "../../src/protocol/timeout.ts";
+import { MAX_TIMEOUT_MS, readTimeout } from "../../src/protocol/timeout.ts";
 import { resolveLimits } from "../../src/protocol/limits.ts";
 
 test("encodeMessageLine() and decodeResponseLine() round-trip a message", () => {
@@ -48,12 +48,12 @@ test("decodeResponseLine() rejects a line that is neither message nor end", () =
   }
 });
 
-test("parseTimeout() accepts whole milliseconds and rejects anything else", () => {
-  assert.equal(parseTimeout(null, "t"), undefined);
-  assert.equal(parseTimeout("0", "t"), 0);
-  assert.equal(parseTimeout("1500", "t"), 1500);
+test("readTimeout() reads a header: whole milliseconds, at most 10 digits", () => {
+  assert.equal(readTimeout(null, "header"), undefined);
+  assert.equal(readTimeout("0", "header"), 0);
+  assert.equal(readTimeout("1500", "header"), 1500);
   for (const bad of ["1.5", "-1", "abc", "", "12345678901", "1e3"]) {
-    assert.throws(() => parseTimeout(bad, "microapi-timeout-ms"), (error: unknown) => {
+    assert.throws(() => readTimeout(bad, "header"), (error: unknown) => {
       assert.ok(error instanceof RpcError);
       assert.equal(error.code, "invalid_argument");
       assert.match(error.message, /microapi-timeout-ms must be a whole number of milliseconds/);
@@ -62,10 +62,42 @@ test("parseTimeout() accepts whole milliseconds and rejects anything else", () =
   }
 });
 
-test("checkTimeout() rounds up and rejects negative or non-finite values", () => {
-  assert.equal(checkTimeout(1.2), 2);
-  assert.throws(() => checkTimeout(-1), RangeError);
-  assert.throws(() => checkTimeout(Number.NaN), RangeError);
+test("readTimeout() names the header or field it read in its message", () => {
+  assert.throws(
+    () => readTimeout("soon", "header", { name: "connect-timeout-ms" }),
+    /^RpcError: Header connect-timeout-ms must be a whole number of milliseconds/,
+  );
+  assert.throws(() => readTimeout(-1, "option"), /^RangeError: Invalid timeoutMs: /);
+});
+
+test("readTimeout() reads a frame field: any safe integer >= 0", () => {
+  assert.equal(readTimeout(undefined, "frame"), undefined);
+  assert.equal(readTimeout(250, "frame"), 250);
+  for (const bad of [1.5, -1, "100", Number.MAX_SAFE_INTEGER + 2, true]) {
+    assert.throws(() => readTimeout(bad, "frame"), (error: unknown) => {
+      assert.ok(error instanceof RpcError);
+      assert.equal(error.code, "invalid_argument");
+      assert.match(error.message, /^"timeout_ms" must be a whole number of milliseconds, got /);
+      return true;
+    });
+  }
+});
+
+test("readTimeout() reads an option: rounds up, rejects negative or non-finite values", () => {
+  assert.equal(readTimeout(1.2, "option"), 2);
+  assert.equal(readTimeout(undefined, "option"), undefined);
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, "5"]) {
+    assert.throws(() => readTimeout(bad, "option"), RangeError);
+  }
+});
+
+test("readTimeout() caps every source at the longest timer, 2^31-1 ms", () => {
+  assert.equal(MAX_TIMEOUT_MS, 2 ** 31 - 1);
+  assert.equal(readTimeout(String(MAX_TIMEOUT_MS), "header"), MAX_TIMEOUT_MS);
+  assert.equal(readTimeout("9999999999", "header"), MAX_TIMEOUT_MS);
+  assert.equal(readTimeout(MAX_TIMEOUT_MS + 1, "frame"), MAX_TIMEOUT_MS);
+  assert.equal(readTimeout(Number.MAX_SAFE_INTEGER, "frame"), MAX_TIMEOUT_MS);
+  assert.equal(readTimeout(1e300, "option"), MAX_TIMEOUT_MS);
 });
 
 test("routePath() and parseRoutePath() agree, with and without a version", () => {

@@ -4,13 +4,20 @@ import { test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
 import { MicroAPI } from "../../mod.ts";
 import type { Context } from "../../mod.ts";
+import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
-function setup(options: { limits?: { maxMessageBytes?: number; maxLineBytes?: number } } = {}) {
+function setup(
+  options: {
+    limits?: { maxMessageBytes?: number; maxLineBytes?: number };
+    introspection?: boolean;
+  } = {},
+) {
   const { services, probe } = fixtureServices();
   const errors: { error: unknown; ctx: Context }[] = [];
   const app = new MicroAPI({
     services,
     limits: options.limits,
+    introspection: options.introspection,
     onError: (error, ctx) => errors.push({ error, ctx }),
   });
   const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
@@ -55,17 +62,74 @@ test("HTTP: an unknown method or service is 404 not_found saying which", async (
   assert.equal(method.status, 404);
   assert.deepEqual(await method.json(), {
     code: "not_found",
-    message: 'Service users has no method "delete_user"',
+    message: 'Service users has no method "delete_user"; its methods are get_user, list_users',
     details: { service: "users", method: "delete_user" },
   });
   const service = await call("/billing/charge", { json: {} });
   assert.equal(service.status, 404);
-  const body = await service.json();
-  assert.equal(body.code, "not_found");
-  assert.match(body.message, /No service at "\/billing\/charge"/);
+  assert.deepEqual(await service.json(), {
+    code: "not_found",
+    message: 'No service at "/billing/charge"; the services are users, analytics, chat, probes, ' +
+      "inspect, v2/users, health",
+    details: { path: "/billing/charge" },
+  });
   const version = await call("/v3/users/get_user", { json: {} });
   assert.equal(version.status, 404);
-  await version.body?.cancel();
+  assert.equal(
+    (await version.json()).message,
+    'No service at "/v3/users/get_user"; did you mean "/users/get_user" or "/v2/users/get_user"?',
+  );
+  const elsewhere = await call("/favicon.ico", { method: "GET" });
+  assert.equal(elsewhere.status, 404);
+  assert.equal(
+    (await elsewhere.json()).message,
+    'No service at "/favicon.ico": methods are at /<service>/<method> or ' +
+      "/v<N>/<service>/<method>; the services are users, analytics, chat, probes, inspect, " +
+      "v2/users, health",
+  );
+});
+
+test("HTTP: an app that does not publish its introspection names nothing in a 404", async () => {
+  const { call } = setup({ introspection: false });
+  const method = await call("/users/get_usr", { json: {} });
+  assert.equal((await method.json()).message, 'Service users has no method "get_usr"');
+  const service = await call("/userz/get_user", { json: {} });
+  assert.equal((await service.json()).message, 'No service at "/userz/get_user"');
+});
+
+test("HTTP: microapi-pattern names the client's pattern; a mismatch is 501 saying what to use", async () => {
+  const { call, probe } = setup();
+  const mismatch = await call("/users/list_users", {
+    json: { limit: 2 },
+    headers: { "microapi-pattern": "unary" },
+  });
+  assert.equal(mismatch.status, 501);
+  assert.deepEqual(await mismatch.json(), {
+    code: "unimplemented",
+    message: "users.list_users is a server streaming method, but it was called as unary: call " +
+      "it with serverStream()",
+    details: { pattern: "server_streaming", requested: "unary" },
+  });
+  assert.equal(probe.contexts.has("list_users"), false, "the handler never ran");
+  const bad = await call("/users/get_user", {
+    json: { user_id: 1 },
+    headers: { "microapi-pattern": "single" },
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(
+    (await bad.json()).message,
+    "Header microapi-pattern must be one of unary, server_streaming, client_streaming, " +
+      'bidi_streaming, got "single"',
+  );
+  const right = await call("/users/get_user", {
+    json: { user_id: 1 },
+    headers: { "microapi-pattern": "unary" },
+  });
+  assert.deepEqual(await right.json(), { username: "user1", age: 30 });
+  // A client that does not say (older clients, curl) is served as before.
+  const silent = await call("/users/list_users", { json: { limit: 1 } });
+  assert.equal(silent.status, 200);
+  assert.equal((await lines(silent)).length, 2);
 });
 
 test("HTTP: a method called with GET is 405 with Allow: POST", async () => {
@@ -345,6 +409,23 @@ test("HTTP limits: an NDJSON line over the limit fails the stream as resource_ex
     "Line in request body exceeds the limit of 32 bytes",
   );
   assert.deepEqual(probe.received, [{ value: 1 }]);
+});
+
+test("HTTP deadline: a timeout longer than a timer can wait is capped, not fired at once", async () => {
+  const { call } = setup();
+  // 30 days, and the longest the header allows (about 115 days): both past 2^31-1 ms.
+  for (const timeout of ["2592000000", "9999999999"]) {
+    const response = await call("/probes/deadline", {
+      json: { ms: 30 },
+      headers: { "microapi-timeout-ms": timeout },
+    });
+    assert.equal(response.status, 200, `timeout ${timeout}: ${await response.clone().text()}`);
+    const { remaining_ms } = await response.json();
+    assert.ok(
+      remaining_ms > MAX_TIMEOUT_MS - 5_000 && remaining_ms <= MAX_TIMEOUT_MS,
+      `timeout ${timeout}: the deadline is ${remaining_ms} ms away`,
+    );
+  }
 });
 
 test("HTTP deadline: a bad timeout header is 400; an expired one is 504 deadline_exceeded", async () => {

@@ -53,6 +53,62 @@ test("lifecycle: setup runs before the first call; teardown after in-flight call
   await connection.close();
 });
 
+test("lifecycle: a failing setup or startup hook rejects serve(); stop() still tears down", async () => {
+  const service = new Service("s").method("m", {}, () => {});
+  const broken = new MicroAPI({
+    services: [service],
+    lifespan: async function* () {
+      await sleep(1);
+      throw new Error("no database");
+    },
+  });
+  assert.equal(
+    ((await rejection(broken.serve({ port: 0, hostname: "127.0.0.1" }))) as Error).message,
+    "no database",
+  );
+  await broken.stop();
+
+  const log: string[] = [];
+  const app = new MicroAPI({
+    services: [service],
+    lifespan: async function* () {
+      log.push("setup");
+      yield;
+      log.push("teardown");
+    },
+  });
+  app.onStartup(() => {
+    throw new Error("bad config");
+  });
+  const error = await rejection(app.serve({ port: 0, hostname: "127.0.0.1" }));
+  assert.equal((error as Error).message, "bad config");
+  await app.stop();
+  assert.deepEqual(log, ["setup", "teardown"]);
+});
+
+test("lifecycle: a failing shutdown hook does not skip the others or the teardown", async () => {
+  const log: string[] = [];
+  const app = new MicroAPI({
+    services: [new Service("s").method("m", {}, () => {})],
+    lifespan: async function* () {
+      yield;
+      log.push("teardown");
+      throw new Error("teardown failed");
+    },
+  });
+  app.onShutdown(() => {
+    throw new Error("hook failed");
+  });
+  app.onShutdown(() => void log.push("second hook"));
+  const server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  const error = await rejection(server.shutdown());
+  assert.ok(error instanceof AggregateError, `got ${error}`);
+  assert.deepEqual(error.errors.map((e: Error) => e.message), ["hook failed", "teardown failed"]);
+  assert.deepEqual(log, ["second hook", "teardown"]);
+  assert.equal(await rejection(server.finished), error);
+  assert.equal(await rejection(server.shutdown()), error, "the same outcome every time");
+});
+
 eachTransport(
   "lifecycle: handlers, middleware and dependencies read the typed app state",
   async (t) => {

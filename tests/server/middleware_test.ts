@@ -169,7 +169,7 @@ eachTransport(
 );
 
 eachTransport(
-  "middleware: swallowing a unary error, calling next() twice, and throwing are all errors",
+  "middleware: swallowing a unary error, calling next() twice, not waiting for it, and throwing are all errors",
   async (t) => {
     const reported: unknown[] = [];
     const swallow: Middleware = async (_ctx, next) => {
@@ -186,13 +186,29 @@ eachTransport(
     const crash: Middleware = () => {
       throw new Error("middleware bug");
     };
+    // What plain JavaScript can pass (the type refuses it): the rest of the call runs unwatched.
+    const voided = ((_ctx: unknown, next: () => Promise<void>) => {
+      void next();
+    }) as unknown as Middleware;
     const failing = () => {
       throw new RpcError("not_found", "nothing");
     };
     const service = new Service("s")
       .method("swallowed", { output: Empty, middleware: [swallow] }, failing)
       .method("twice", { output: Empty, middleware: [twice] }, () => ({}))
-      .method("crash", { output: Empty, middleware: [crash] }, () => ({}));
+      .method("crash", { output: Empty, middleware: [crash] }, () => ({}))
+      .method("voided", { output: Empty, middleware: [voided] }, async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return {};
+      })
+      .method(
+        "voided_stream",
+        { output: streaming(Count), middleware: [voided] },
+        async function* () {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          yield { i: 0 };
+        },
+      );
     const app = new MicroAPI({ services: [service], onError: (e) => reported.push(e) });
     await using c = await connect(app, t);
     const swallowed = await rejection(c.connection.unary("s/swallowed"));
@@ -206,6 +222,25 @@ eachTransport(
     const crashed = await rejection(c.connection.unary("s/crash"));
     assert.equal((crashed as RpcError).code, "internal");
     assert.equal((crashed as Error).message, "internal error");
+    for (
+      const call of [
+        c.connection.unary("s/voided"),
+        c.connection.serverStream("s/voided_stream").toArray(),
+      ]
+    ) {
+      const voidedError = await rejection(call);
+      assert.equal((voidedError as RpcError).code, "internal");
+      assert.equal((voidedError as Error).message, "internal error");
+    }
+    assert.equal(
+      reported.filter((e) =>
+        (e as Error).message ===
+          "A middleware returned before the rest of the call ended: return or await next()"
+      ).length,
+      2,
+    );
+    // The calls' handlers were still running; their end must not surface anywhere later.
+    await sleep(50);
     assert.ok(reported.some((e) => (e as Error).message === "A middleware called next() twice"));
     assert.ok(reported.some((e) => (e as Error).message === "middleware bug"));
   },

@@ -1,12 +1,5 @@
-import { parseTimeout } from "../timeout.ts";
+import { readTimeout } from "../timeout.ts";
 import { HEADER_TIMEOUT } from "./headers.ts";
-
-/**
- * The longest timeout a timer can hold: setTimeout treats anything above 2^31 - 1 ms (about 24.8
- * days) as 0 and fires at once. The Connect spec lets servers clamp timeouts, so longer ones are
- * clamped here.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Reads `connect-timeout-ms`: a whole number of milliseconds, at most 10 digits.
@@ -16,8 +9,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * @throws {RpcError} `invalid_argument` for anything but 1 to 10 digits.
  */
 export function parseTimeoutHeader(value: string | null): number | undefined {
-  const ms = parseTimeout(value, HEADER_TIMEOUT);
-  return ms === undefined ? undefined : Math.min(ms, MAX_TIMER_MS);
+  // The Connect spec lets servers clamp timeouts; readTimeout caps them at what a timer can hold.
+  return readTimeout(value, "header", { name: HEADER_TIMEOUT });
 }
 
 /**

@@ -1,11 +1,6 @@
 import { RpcError } from "../rpc_error.ts";
+import { MAX_TIMEOUT_MS } from "../timeout.ts";
 import { HEADER_TIMEOUT } from "./headers.ts";
-
-/**
- * The longest timeout a timer can hold: setTimeout treats anything above 2^31 - 1 ms (about 24.8
- * days) as 0 and fires at once, so longer timeouts are clamped.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Milliseconds per unit of `grpc-timeout`. */
 const UNIT_MS: Readonly<Record<string, number>> = {
@@ -40,7 +35,7 @@ export function parseTimeoutHeader(value: string | null): number | undefined {
     );
   }
   const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
-  return Math.min(Math.ceil(ms), MAX_TIMER_MS);
+  return Math.min(Math.ceil(ms), MAX_TIMEOUT_MS);
 }
 
 /**

@@ -17,7 +17,11 @@ interface BunSocket {
 interface BunServer {
   readonly port: number;
   readonly hostname: string;
+  /** Requests whose response has not been handed to the kernel in full. */
+  readonly pendingRequests: number;
+  readonly pendingWebSockets: number;
   stop(closeActiveConnections?: boolean): Promise<void>;
+  closeIdleConnections(): void;
   timeout(request: Request, seconds: number): void;
   upgrade(request: Request, options: { headers?: HeadersInit; data: BunSocket["data"] }): boolean;
 }
@@ -92,7 +96,30 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
   return Promise.resolve({
     hostname: server.hostname,
     port: server.port,
-    close: () => closing ??= server.stop(false),
+    close: () => closing ??= close(server),
     terminate: () => server.stop(true),
   });
+}
+
+/** How often a closing server checks whether anything is still being answered. */
+const CLOSE_POLL_MS = 10;
+
+/**
+ * Stops listening and closes the connections once nothing is being answered on them. Bun's
+ * `stop(false)` leaves idle keep-alive connections open, and waits for those that never sent a
+ * request (a browser's preconnected sockets) until the client closes them; `closeIdleConnections()`
+ * misses the latter. So once no request and no WebSocket is pending (every response handed to the
+ * kernel in full, so closing loses nothing), the rest are closed with `stop(true)`.
+ */
+async function close(server: BunServer): Promise<void> {
+  let stopped = false;
+  const stopping = server.stop(false).then(() => {
+    stopped = true;
+  });
+  server.closeIdleConnections();
+  while (!stopped && (server.pendingRequests > 0 || server.pendingWebSockets > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+  }
+  if (!stopped) await server.stop(true);
+  await stopping;
 }

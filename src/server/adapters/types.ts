@@ -103,7 +103,10 @@ export interface Listener {
   readonly hostname: string;
   /** The port actually bound. */
   readonly port: number;
-  /** Stops accepting connections; requests in flight carry on. */
+  /**
+   * Stops accepting connections and closes the idle ones at once; requests in flight carry on, and
+   * their connections are closed when they are done. Resolves when every connection is closed.
+   */
   close(): Promise<void>;
   /** Closes every connection still open. */
   terminate(): Promise<void>;

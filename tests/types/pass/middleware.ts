@@ -1,5 +1,5 @@
 /**
- * The middleware signature today: `(ctx, next) => Promise<void> | void`, where `ctx` is the call's
+ * The middleware signature today: `(ctx, next) => Promise<void>`, where `ctx` is the call's
  * `Context` and `next()` runs the rest of the call and resolves with nothing. One file per
  * behaviour: a new rule for middleware is a new file here (compiles) or in tests/types/fail/
  * (must not).
@@ -8,7 +8,7 @@ import { type Context, MicroAPI, type Middleware, RpcError, Service } from "../.
 import { assertType, type IsExact } from "../_assert.ts";
 
 assertType<IsExact<Parameters<Middleware>, [ctx: Context, next: () => Promise<void>]>>();
-assertType<IsExact<ReturnType<Middleware>, Promise<void> | void>>();
+assertType<IsExact<ReturnType<Middleware>, Promise<void>>>();
 
 const timing: Middleware = async (ctx, next) => {
   const started = performance.now();
@@ -17,12 +17,13 @@ const timing: Middleware = async (ctx, next) => {
   ctx.trailers.set("x-duration-ms", String(performance.now() - started));
 };
 
-// A middleware may refuse a call without calling next(), and may be synchronous.
-const auth: Middleware = (ctx) => {
+// A middleware may refuse a call without calling next().
+const auth: Middleware = (ctx, next) => {
   if (!ctx.metadata.has("authorization")) throw new RpcError("unauthenticated", "log in first");
+  return next();
 };
 
-// Returning next()'s promise is allowed but not required today.
+// Returning next()'s promise.
 const passThrough: Middleware = (_ctx, next) => next();
 
 // @ts-expect-error next() takes no arguments
