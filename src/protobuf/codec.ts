@@ -243,7 +243,11 @@ class Converter {
         try {
           message = fromBinary(desc, bytes, { readUnknownFields: false });
         } catch (error) {
-          throw invalid(`Malformed protobuf message ${root.typeName}: ${reason(error)}`);
+          // TextDecoder's wording differs by runtime and names no field; say what it means.
+          const why = /encoded data|utf-?8/i.test(reason(error))
+            ? "a string field is not valid UTF-8"
+            : reason(error);
+          throw invalid(`Malformed protobuf message ${root.typeName}: ${why}`);
         }
         return guard(root.typeName, () => toPlain(message));
       },
@@ -360,7 +364,10 @@ class Converter {
 
   #absent(field: ProtoField): unknown {
     if (field.absent === "null") return null;
-    if (field.absent === "omit" || field.type.kind !== "scalar") return OMIT;
+    if (field.absent === "omit") return OMIT;
+    // A JSON value's zero is null; messages, dates and enums have none a client would send.
+    if (field.type.kind === "json") return null;
+    if (field.type.kind !== "scalar") return OMIT;
     return zeroOf(field.type.js);
   }
 
