@@ -106,8 +106,12 @@ export function fileDescriptorSet(
  * @param set The set.
  * @returns The binary encoding.
  */
-export function encodeFileDescriptorSet(set: FileDescriptorSet): Uint8Array {
-  return toBinary(FileDescriptorSetSchema, set);
+export function encodeFileDescriptorSet(set: FileDescriptorSet): Uint8Array<ArrayBuffer> {
+  const bytes = toBinary(FileDescriptorSetSchema, set);
+  // A Uint8Array over an ArrayBuffer, which Response and Blob accept as a body.
+  return bytes.buffer instanceof ArrayBuffer
+    ? bytes as Uint8Array<ArrayBuffer>
+    : new Uint8Array(bytes);
 }
 
 /**

@@ -42,6 +42,6 @@ export type {
 export { packageName } from "./names.ts";
 export { emptyLock, formatLock, parseLock } from "./numbering.ts";
 export type { LockEntry, ProtoLock } from "./numbering.ts";
-export { protoFileText, protoSources } from "./proto_text.ts";
+export { GENERATED_HEADER, protoFileText, protoSources } from "./proto_text.ts";
 export type { ProtoSource } from "./proto_text.ts";
 export type { ProtobufMeta } from "./zod_reader.ts";
