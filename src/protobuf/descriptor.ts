@@ -26,6 +26,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { streamsInput, streamsOutput } from "../schema/pattern.ts";
 import type { Service } from "../schema/service.ts";
+import { renderProto } from "./proto_text.ts";
 import { buildProtoModel, type ProtoModel, type ProtoModelOptions } from "./build_model.ts";
 import type { ProtoEnum, ProtoField, ProtoFile, ProtoMessage, ValueType } from "./model.ts";
 import { jsonName, pascalName } from "./names.ts";
@@ -55,9 +56,9 @@ const SERVICE_METHOD = 2;
 
 /**
  * The descriptors of a model's files, as protoc would make them from the `.proto` files that
- * {@linkcode protoFileText} prints: JSON names filled in, proto3 `optional` fields in synthetic
- * oneofs, map fields with their entry messages, and the `.describe()` texts as comments in
- * `source_code_info` (with empty spans: there is no source text to point into).
+ * `protoFileText` prints: JSON names filled in, proto3 `optional` fields in synthetic oneofs, map
+ * fields with their entry messages, and the `.describe()` texts as comments in `source_code_info`,
+ * with spans that point into that text.
  *
  * @param model The model.
  * @returns One descriptor per file, in the model's order.
@@ -196,7 +197,14 @@ function fileDescriptorProto(file: ProtoFile): FileDescriptorProto {
     ...(locations.length > 0 ? { sourceCodeInfo: { location: locations } } : {}),
     syntax: "proto3",
   };
-  return fromJson(FileDescriptorProtoSchema, json as JsonValue);
+  const proto = fromJson(FileDescriptorProtoSchema, json as JsonValue);
+  // Spans into the text protoFileText prints for this file, as protoc would record them (tools
+  // such as Go's protodesc refuse locations without one).
+  const { spans } = renderProto(proto, Object.values(WELL_KNOWN).map((f) => f.proto));
+  for (const location of proto.sourceCodeInfo?.location ?? []) {
+    location.span = spans.get(location.path.join(".")) ?? [0, 0, 0];
+  }
+  return proto;
 }
 
 type Comment = (path: number[], text: string | undefined, deprecated?: boolean | string) => void;

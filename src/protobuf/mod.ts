@@ -43,5 +43,7 @@ export { packageName } from "./names.ts";
 export { emptyLock, formatLock, parseLock } from "./numbering.ts";
 export type { LockEntry, ProtoLock } from "./numbering.ts";
 export { GENERATED_HEADER, protoFileText, protoSources } from "./proto_text.ts";
+export { createReflection, REFLECTION_PACKAGES, reflectionFiles } from "./reflection.ts";
+export type { ReflectionService } from "./reflection.ts";
 export type { ProtoSource } from "./proto_text.ts";
 export type { ProtobufMeta } from "./zod_reader.ts";

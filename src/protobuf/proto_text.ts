@@ -46,6 +46,23 @@ export function protoFileText(
   file: FileDescriptorProto,
   context: readonly FileDescriptorProto[] = [],
 ): string {
+  return renderProto(file, context).text;
+}
+
+/**
+ * Prints a file as {@linkcode protoFileText} does, and says where each element landed: the
+ * `source_code_info` spans (0-based line and column, `[line, column, endColumn]` or `[line,
+ * column, endLine, endColumn]`) by element path, as protoc records them.
+ *
+ * @param file The file.
+ * @param context Files it may refer to.
+ * @returns The text, and the span of every message, field, oneof, enum, value, service and RPC.
+ */
+export function renderProto(
+  file: FileDescriptorProto,
+  context: readonly FileDescriptorProto[] = [],
+): { text: string; spans: Map<string, number[]> } {
+  const spans = new Map<string, number[]>();
   const names = new Set<string>();
   for (const f of [file, ...context]) collectNames(f, names);
   const comments = new Map<string, string>();
@@ -64,6 +81,16 @@ export function protoFileText(
   };
   const typeRef = (name: string, scope: string) =>
     relativeName(name.replace(/^\./, ""), scope, names);
+  /** Records the span of the element from out[start] to the last line printed. */
+  const span = (path: readonly number[], start: number) => {
+    const first = out[start]!;
+    const column = first.length - first.trimStart().length;
+    const end = out.length - 1;
+    spans.set(
+      path.join("."),
+      end === start ? [start, column, first.length] : [start, column, end, out[end]!.length],
+    );
+  };
 
   out.push(GENERATED_HEADER, "", 'syntax = "proto3";', "");
   if (file.package !== "") out.push(`package ${file.package};`, "");
@@ -73,10 +100,12 @@ export function protoFileText(
   }
   file.service.forEach((service, s) => {
     emitComment([6, s], "");
+    const serviceStart = out.length;
     out.push(`service ${service.name} {`);
     if (service.options?.deprecated) out.push("  option deprecated = true;");
     service.method.forEach((method, m) => {
       emitComment([6, s, 2, m], "  ");
+      const methodStart = out.length;
       const input = `${method.clientStreaming ? "stream " : ""}${
         typeRef(method.inputType, file.package)
       }`;
@@ -87,8 +116,11 @@ export function protoFileText(
       if (method.options?.deprecated) {
         out.push(`${head} {`, "    option deprecated = true;", "  }");
       } else out.push(`${head};`);
+      span([6, s, 2, m], methodStart);
     });
-    out.push("}", "");
+    out.push("}");
+    span([6, s], serviceStart);
+    out.push("");
   });
   const prefix = file.package === "" ? "" : `${file.package}.`;
   file.messageType.forEach((message, i) => {
@@ -100,7 +132,7 @@ export function protoFileText(
     out.push("");
   });
   while (out.at(-1) === "") out.pop();
-  return `${out.join("\n")}\n`;
+  return { text: `${out.join("\n")}\n`, spans };
 
   function emitMessage(
     message: DescriptorProto,
@@ -153,6 +185,7 @@ export function protoFileText(
       if (field.options?.deprecated) options.push("deprecated = true");
       const suffix = options.length > 0 ? ` [${options.join(", ")}]` : "";
       out.push(`${pad}${label}${type} ${field.name} = ${field.number}${suffix};`);
+      span([...path, 2, i], out.length - 1);
     };
     const printed = new Set<number>();
     message.field.forEach((field, i) => {
@@ -165,6 +198,7 @@ export function protoFileText(
       printed.add(oneof);
       body.push(() => {
         emitComment([...path, 8, oneof], inner);
+        const oneofStart = out.length;
         out.push(`${inner}oneof ${message.oneofDecl[oneof]!.name} {`);
         message.field.forEach((member, j) => {
           if (inOneof(member) && member.oneofIndex === oneof && !member.proto3Optional) {
@@ -172,19 +206,23 @@ export function protoFileText(
           }
         });
         out.push(`${inner}}`);
+        span([...path, 8, oneof], oneofStart);
       });
     });
+    const start = out.length;
     if (body.length === 0) {
       out.push(`${indent}message ${message.name} {}`);
-      return;
+    } else {
+      out.push(`${indent}message ${message.name} {`);
+      for (const emit of body) emit();
+      out.push(`${indent}}`);
     }
-    out.push(`${indent}message ${message.name} {`);
-    for (const emit of body) emit();
-    out.push(`${indent}}`);
+    span(path, start);
   }
 
   function emitEnum(protoEnum: EnumDescriptorProto, path: readonly number[], indent: string) {
     emitComment(path, indent);
+    const start = out.length;
     out.push(`${indent}enum ${protoEnum.name} {`);
     const inner = `${indent}  `;
     const reserved = protoEnum.reservedRange.map((r) =>
@@ -199,8 +237,10 @@ export function protoFileText(
     protoEnum.value.forEach((value, i) => {
       emitComment([...path, 2, i], inner);
       out.push(`${inner}${value.name} = ${value.number};`);
+      span([...path, 2, i], out.length - 1);
     });
     out.push(`${indent}}`);
+    span(path, start);
   }
 
   function typeOf(field: FieldDescriptorProto, scope: string): string {

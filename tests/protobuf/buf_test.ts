@@ -71,14 +71,11 @@ test("microapi proto writes files that buf lint and buf build accept", async () 
   ]);
 });
 
-test("buf build compiles the .proto files back into the descriptors the server builds", async () => {
+test("buf build compiles the .proto files back into the descriptors the server builds, comments too", async () => {
   await using dir = await tempDir();
   await writeProto(`${dir.path}/proto`);
   const out = `${dir.path}/set.binpb`;
-  const build = await buf(
-    ["build", "--exclude-source-info", "--exclude-imports", "-o", out],
-    `${dir.path}/proto`,
-  );
+  const build = await buf(["build", "--exclude-imports", "-o", out], `${dir.path}/proto`);
   assert.equal(build.code, 0, build.stderr);
   const compiled = decodeFileDescriptorSet(await readFile(out));
   const ours = [
@@ -92,9 +89,22 @@ test("buf build compiles the .proto files back into the descriptors the server b
     compiled.file.map((file) => file.name).sort(),
     ours.map((file) => file.name).sort(),
   );
+  let comments = 0;
   for (const file of ours) {
-    file.sourceCodeInfo = undefined;
     const theirs = compiled.file.find((f) => f.name === file.name)!;
+    // Every comment sits where protoc puts it, with the span protoc gives its element.
+    for (const location of file.sourceCodeInfo?.location ?? []) {
+      const path = location.path.join(".");
+      const found = theirs.sourceCodeInfo!.location.find((l) => l.path.join(".") === path);
+      assert.deepEqual(
+        [found?.span, found?.leadingComments],
+        [location.span, location.leadingComments],
+        `${file.name} ${path}`,
+      );
+      comments++;
+    }
+    file.sourceCodeInfo = undefined;
+    theirs.sourceCodeInfo = undefined;
     if (!equals(FileDescriptorProtoSchema, file, theirs)) {
       assert.deepEqual(
         toJson(FileDescriptorProtoSchema, file),
@@ -103,6 +113,7 @@ test("buf build compiles the .proto files back into the descriptors the server b
       );
     }
   }
+  assert.ok(comments > 20, `only ${comments} comments compared`);
 });
 
 test("buf convert (Go's protobuf) and the codecs read each other's bytes", async () => {
