@@ -13,8 +13,9 @@
 
 export { buildProtoModel } from "./build_model.ts";
 export type { ProtoModel, ProtoModelOptions } from "./build_model.ts";
-export { createProtoCodecs, MAX_DECODE_DEPTH } from "./codec.ts";
+export { createProtoCodecs } from "./codec.ts";
 export type { MessageCodec, MethodCodec, ProtoCodecs } from "./codec.ts";
+export { MAX_DECODE_DEPTH } from "./convert.ts";
 export {
   decodeFileDescriptorSet,
   DESCRIPTOR_SET_PATH,

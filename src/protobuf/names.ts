@@ -109,3 +109,24 @@ export function claim(
     }
   }
 }
+
+/** Names of fields (and the oneof) in one message, with their JSON names, case-insensitively. */
+export class FieldNames {
+  #names = new Set<string>();
+  #json = new Set<string>();
+
+  /**
+   * Claims a field name: `base`, or `base_2`, `base_3`, ... when the name or its JSON name is taken.
+   *
+   * @param base The preferred name.
+   * @returns The name.
+   */
+  claim(base: string): string {
+    return claim(this.#names, base, "_", (name) => {
+      const lower = name.toLowerCase();
+      if (this.#json.has(jsonName(lower))) return false;
+      this.#json.add(jsonName(lower));
+      return true;
+    });
+  }
+}

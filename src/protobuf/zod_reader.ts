@@ -1,5 +1,8 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { type Def, defOf, metadataOf } from "./zod_def.ts";
 import type { ScalarJs, ScalarType } from "./model.ts";
+import { intType, lowerBound, numberType } from "./zod_numbers.ts";
+import { enumValues, unionShape } from "./zod_unions.ts";
 
 /**
  * Reads zod schemas the way the protobuf mapping needs them: wrappers (optional, nullable,
@@ -64,28 +67,6 @@ export interface ProtobufMeta {
   readonly type?: ScalarType;
 }
 
-interface Def {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
-
-/** The definition of a schema. */
-export function defOf(schema: z.ZodType): Def {
-  return (schema as unknown as { _zod: { def: Def } })._zod.def;
-}
-
-/**
- * The metadata a schema carries in its own copy of zod (`.describe()`, `.meta()`).
- *
- * @param schema The schema.
- * @returns The metadata, or undefined.
- */
-export function metadataOf(schema: z.ZodType): Record<string, unknown> | undefined {
-  const meta = (schema as { meta?: () => unknown }).meta;
-  const value = typeof meta === "function" ? meta.call(schema) : z.globalRegistry.get(schema);
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
-}
-
 /**
  * The `protobuf` entry of a schema's metadata, checked.
  *
@@ -104,9 +85,6 @@ export function protobufMetaOf(schema: z.ZodType, where: string): ProtobufMeta |
   }
   return value as ProtobufMeta;
 }
-
-const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
-const UINT32 = { min: 0, max: 2 ** 32 - 1 };
 
 const SCALAR_TYPES: ReadonlySet<string> = new Set([
   "double",
@@ -368,175 +346,4 @@ function literalShape(
     return scalar(override ?? "int64", "bigint", where, [...LONG_TYPES]);
   }
   return { kind: "json" };
-}
-
-/** The int type whose range holds every value. */
-function intType(values: readonly number[]): ScalarType {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  if (min >= INT32.min && max <= INT32.max) return "int32";
-  if (min >= UINT32.min && max <= UINT32.max) return "uint32";
-  return "int64";
-}
-
-/**
- * A number schema's protobuf type: `double` unless it only holds integers; then the smallest of
- * int32, uint32 and int64 whose range holds every value the schema accepts.
- */
-function numberType(def: Def): ScalarType {
-  let integer = false;
-  let min = -Infinity;
-  let max = Infinity;
-  const formats = [def.format, ...checksOf(def).map((check) => check.format)];
-  for (const format of formats) {
-    switch (format) {
-      case "float32":
-        return "float";
-      case "int32":
-        integer = true;
-        min = Math.max(min, INT32.min);
-        max = Math.min(max, INT32.max);
-        break;
-      case "uint32":
-        integer = true;
-        min = Math.max(min, UINT32.min);
-        max = Math.min(max, UINT32.max);
-        break;
-      case "safeint":
-        integer = true;
-        break;
-    }
-  }
-  if (!integer) return "double";
-  min = Math.max(min, lowerBound(def));
-  max = Math.min(max, upperBound(def));
-  return intType([min, max]);
-}
-
-interface Check {
-  readonly check?: string;
-  readonly format?: string;
-  readonly value?: number | bigint;
-  readonly inclusive?: boolean;
-}
-
-function checksOf(def: Def): Check[] {
-  const checks = def.checks as { _zod: { def: Check } }[] | undefined;
-  return (checks ?? []).map((check) => check._zod.def);
-}
-
-function lowerBound(def: Def): number {
-  let min = -Infinity;
-  for (const check of checksOf(def)) {
-    if (check.check === "greater_than" && check.value !== undefined) {
-      const value = Number(check.value);
-      min = Math.max(min, check.inclusive ? Math.ceil(value) : Math.floor(value) + 1);
-    }
-  }
-  return min;
-}
-
-function upperBound(def: Def): number {
-  let max = Infinity;
-  for (const check of checksOf(def)) {
-    if (check.check === "less_than" && check.value !== undefined) {
-      const value = Number(check.value);
-      max = Math.min(max, check.inclusive ? Math.floor(value) : Math.ceil(value) - 1);
-    }
-  }
-  return max;
-}
-
-/**
- * The shape of a union (its null and undefined options already removed): an enum when every
- * option is a string literal or a string enum; a oneof when the options are objects that one
- * property tells apart (declared with `z.discriminatedUnion`, or found: a property every option
- * has, each with its own literal values); JSON otherwise.
- */
-function unionShape(
-  schema: z.ZodType,
-  options: readonly z.ZodType[],
-  declared: string | undefined,
-): Shape {
-  if (options.length === 0) return { kind: "json" };
-  const strings: string[] = [];
-  const allStrings = options.every((option) => {
-    const def = defOf(option);
-    const values = def.type === "literal"
-      ? def.values as unknown[]
-      : def.type === "enum"
-      ? enumValues(option)
-      : [undefined];
-    if (!values.every((value) => typeof value === "string")) return false;
-    strings.push(...values as string[]);
-    return true;
-  });
-  if (allStrings) return { kind: "enum", schema, values: [...new Set(strings)] };
-  const objects = options.map((option) => objectOf(option)?.shape);
-  if (objects.some((shape) => shape === undefined)) return { kind: "json" };
-  const shapes = objects as Record<string, z.ZodType>[];
-  const candidates = declared !== undefined ? [declared] : Object.keys(shapes[0]!);
-  for (const key of candidates) {
-    const seen = new Set<unknown>();
-    const ok = shapes.every((shape) => {
-      const property = shape[key];
-      const values = property === undefined ? undefined : literalValues(property);
-      if (values === undefined || values.length === 0) return false;
-      for (const value of values) {
-        if (seen.has(value)) return false;
-        seen.add(value);
-      }
-      return true;
-    });
-    if (ok) return { kind: "union", schema, options, discriminator: key };
-  }
-  return { kind: "json" };
-}
-
-/** An enum's values (a TypeScript enum's entries also hold the reverse mapping; these do not). */
-function enumValues(schema: z.ZodType): unknown[] {
-  return [...(schema as unknown as { _zod: { values: Set<unknown> } })._zod.values];
-}
-
-/**
- * An object option of a union, looking through lazy and readonly.
- *
- * @param schema The option.
- * @returns The object schema and its shape, or undefined for anything else.
- */
-export function objectOf(
-  schema: z.ZodType,
-): { schema: z.ZodType; shape: Record<string, z.ZodType> } | undefined {
-  let current = schema;
-  for (let i = 0; i < 16; i++) {
-    const def = defOf(current);
-    if (def.type === "object") {
-      return { schema: current, shape: def.shape as Record<string, z.ZodType> };
-    }
-    if (def.type === "lazy") {
-      current = (current as unknown as { _zod: { innerType: z.ZodType } })._zod.innerType;
-    } else if (def.type === "readonly") current = def.innerType as z.ZodType;
-    else return undefined;
-  }
-  return undefined;
-}
-
-/**
- * The literal values a discriminator property accepts: a literal's values or an enum's.
- *
- * @param schema The property's schema.
- * @returns The values (strings, numbers, booleans), or undefined when it is not a literal or enum.
- */
-export function literalValues(schema: z.ZodType): (string | number | boolean)[] | undefined {
-  const def = defOf(schema);
-  const values = def.type === "literal"
-    ? def.values as unknown[]
-    : def.type === "enum"
-    ? enumValues(schema)
-    : undefined;
-  if (values === undefined) return undefined;
-  const simple = values.filter((value): value is string | number | boolean =>
-    typeof value === "string" || typeof value === "number" || typeof value === "boolean"
-  );
-  return simple.length === values.length ? [...new Set(simple)] : undefined;
 }

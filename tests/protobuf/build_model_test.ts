@@ -474,6 +474,28 @@ test("buildProtoModel() reads a pipe's input side for requests and its output si
   );
 });
 
+test("buildProtoModel() finds a pipe behind recursion, so each side of a recursive schema gets its message", () => {
+  interface Node {
+    at: Date;
+    children: Node[];
+  }
+  const Node: z.ZodType<Node, { at: string; children: unknown[] }> = z.lazy(() =>
+    z.object({
+      children: z.array(Node),
+      at: z.iso.datetime().transform((s) => new Date(s)).pipe(z.date()),
+    })
+  );
+  const text = protoOf(one(z.object({ node: Node }), z.object({ node: Node })));
+  assert.match(
+    block(text, "RunRequest"),
+    /message Node \{\n {4}repeated Node children = 1;\n {4}string at = 2;/,
+  );
+  assert.match(
+    block(text, "RunResponse"),
+    /message NodeOutput \{\n {4}repeated NodeOutput children = 1;\n {4}google\.protobuf\.Timestamp at = 2;/,
+  );
+});
+
 test("buildProtoModel() turns descriptions into comments and deprecation into options", () => {
   const text = protoTexts(kitchenSink.services, kitchenSink)["profiles/v2/profiles.proto"]!;
   assert.match(text, /^\/\/ User profiles\nservice Profiles \{$/m);
