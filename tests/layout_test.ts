@@ -11,6 +11,9 @@
  *   however they are reached (`Deno.env`, `typeof Deno`, `globalThis.Deno`, `"Deno" in
  *   globalThis`, a cast of `globalThis` to a type naming them).
  *
+ * - `@bufbuild/protobuf` is imported by `src/protobuf/` alone, which only the Connect entry point
+ *   and the CLI load.
+ *
  * Every `.ts` file under src/ is checked, whether or not an entry point reaches it. The CLI
  * (`cli.ts`, `src/cli/`) is a separate entry point and may use `node:fs` and `node:path`, the one
  * file system API Deno and Bun share (docs/cli.md).
@@ -36,6 +39,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   server: ["protocol", "schema", "_util"],
   client: ["protocol", "schema", "_util"],
   codegen: ["schema", "_util"],
+  // Protobuf from zod: only the Connect entry point and the CLI load it (it brings @bufbuild/protobuf).
+  protobuf: ["protocol", "schema", "_util"],
   testing: ["server", "client", "protocol", "schema", "_util"],
   // The CLI is the top: it may import anything, and nothing in src/ but itself imports it.
   cli: [
@@ -43,6 +48,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "deno.json",
     "testing",
     "codegen",
+    "protobuf",
     "server",
     "client",
     "protocol",
@@ -260,6 +266,10 @@ test("layout: the library imports nothing from node: and nothing but zod", async
   const { files, external } = await graph(["mod.ts", "src/testing/mod.ts"]);
   assert.ok(files.length > 20, `expected the whole library, found ${files.length} files`);
   assert.ok(files.every((f) => !f.startsWith("src/cli/")), "the library must not import the CLI");
+  assert.ok(
+    files.every((f) => !f.startsWith("src/protobuf/")),
+    "the core must not import src/protobuf/ (only the Connect entry point does)",
+  );
   assert.deepEqual(
     [...external.keys()],
     ["zod"],
@@ -348,4 +358,28 @@ test("layout: the source scanner finds imports and runtime globals, not words in
     [10, ".Bun"],
     [11, "process"],
   ]);
+});
+
+/** Where `@bufbuild/protobuf` may be imported: the protobuf mapping and the Connect entry point. */
+const PROTOBUF_FOLDERS = ["src/protobuf/", "src/connect/"];
+
+test("layout: only src/protobuf/ imports @bufbuild/protobuf, and it needs nothing but zod besides", async () => {
+  const offenders: string[] = [];
+  for (const file of ["mod.ts", "cli.ts", ...await sourceFiles("src")]) {
+    const specifiers = importsOf(codeOf(await readFile(join(root, file), "utf8")));
+    if (
+      specifiers.some(({ specifier }) => specifier.startsWith("@bufbuild/")) &&
+      !PROTOBUF_FOLDERS.some((folder) => file.startsWith(folder))
+    ) offenders.push(file);
+  }
+  assert.deepEqual(offenders, []);
+  const { files, external } = await graph(["src/protobuf/mod.ts"]);
+  assert.ok(files.includes("src/protobuf/codec.ts"), `found ${files.join(", ")}`);
+  assert.ok(files.every((f) => !f.startsWith("src/server/") && !f.startsWith("src/client/")));
+  assert.deepEqual(
+    [...external.keys()].map((s) => s.replace(/^(@bufbuild\/protobuf)\/.*$/, "$1")).sort()
+      .filter((s, i, all) => all.indexOf(s) === i),
+    ["@bufbuild/protobuf", "zod"],
+    `external imports: ${JSON.stringify([...external])}`,
+  );
 });

@@ -4,6 +4,7 @@ import { build, buildCommand } from "./build.ts";
 import { generate, generateCommand } from "./generate.ts";
 import { info, infoCommand } from "./info.ts";
 import { init, initCommand } from "./init.ts";
+import { proto, protoCommand } from "./proto.ts";
 import { serve, serveCommand } from "./serve.ts";
 import { runtimeVersion, VERSION } from "./version.ts";
 
@@ -15,6 +16,7 @@ interface Command {
 const COMMANDS: readonly Command[] = [
   { spec: serveCommand, run: serve },
   { spec: generateCommand, run: generate },
+  { spec: protoCommand, run: proto },
   { spec: infoCommand, run: info },
   { spec: initCommand, run: init },
   { spec: buildCommand, run: build },

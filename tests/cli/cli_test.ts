@@ -10,7 +10,7 @@ import { test, waitFor } from "../_harness.ts";
 import { cli, closedPort, type Outcome, root, run, runMain, tempDir } from "../_cli.ts";
 import { Connection, MicroAPI, Service } from "../../mod.ts";
 
-const COMMANDS = ["serve", "generate", "info", "init", "build"];
+const COMMANDS = ["serve", "generate", "proto", "info", "init", "build"];
 
 /** The one error line of a failed command; fails if there is not exactly one, or a stack trace. */
 function errorLine(outcome: Outcome): string {
@@ -93,7 +93,7 @@ test("cli: usage errors exit with 2 and one line", async () => {
 });
 
 test("cli: a missing file is one line naming it, exit 1, for every command that loads files", async () => {
-  for (const command of [["serve"], ["info"], ["generate"], ["build", "-o", "/tmp/x"]]) {
+  for (const command of [["serve"], ["info"], ["generate"], ["proto"], ["build", "-o", "/tmp/x"]]) {
     const outcome = await cli([command[0]!, "services/missing.ts", ...command.slice(1)]);
     if (command[0] === "build" && !("Bun" in globalThis)) {
       // build needs Bun and says so before looking at files.
