@@ -1,4 +1,5 @@
--- wrk script for the unary benchmark: POST /users/get_user with a JSON body.
+-- wrk script for the unary benchmark: POST with a JSON body, `{"user_id":42}` unless the
+-- environment sets WRK_BODY (the peers frame the call differently: bench/targets.ts).
 wrk.method = "POST"
-wrk.body = '{"user_id":42}'
+wrk.body = os.getenv("WRK_BODY") or '{"user_id":42}'
 wrk.headers["Content-Type"] = "application/json"

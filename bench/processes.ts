@@ -1,7 +1,9 @@
 /**
- * Child processes of the benchmark: servers and the streaming client, each pinned to a core with
- * `taskset` when possible, plus CPU-time sampling from /proc for utilisation figures.
+ * Child processes of the benchmark: servers and clients, each pinned to a core with `taskset`
+ * when possible, plus CPU-time and memory readings from /proc.
  */
+
+import type { ServerKind } from "./targets.ts";
 
 /** Which runtime runs a child process. */
 export type Runtime = "deno" | "bun";
@@ -121,11 +123,11 @@ export class ServerProcess {
    *
    * @param launch Executables and pinning.
    * @param runtime The runtime.
-   * @param kind `raw` or `microapi`.
+   * @param kind A kind bench/server.ts knows (bench/targets.ts).
    * @returns The server.
    * @throws {Error} When it exits or prints no port within 30 s.
    */
-  static async start(launch: Launch, runtime: Runtime, kind: string): Promise<ServerProcess> {
+  static async start(launch: Launch, runtime: Runtime, kind: ServerKind): Promise<ServerProcess> {
     const flags = [...launch.serverFlags];
     if (flags.includes("--cpu-prof")) flags.push(`--cpu-prof-name=${runtime}_${kind}.cpuprofile`);
     const [program, args] = commandLine(launch, runtime, 0, "bench/server.ts", [kind], flags);

@@ -1,245 +1,59 @@
 /**
  * Benchmark server, one process per server under test; runs unchanged on Deno and Bun.
  *
- * Usage: `deno run -A bench/server.ts raw|microapi` or `bun bench/server.ts raw|microapi`.
- * Prints one line `PORT <n>` once listening on 127.0.0.1, then serves until SIGTERM (on which it
- * exits cleanly, so that `--cpu-prof` profiles get written).
+ * Usage: `deno run -A bench/server.ts <kind> [port]` or `bun bench/server.ts <kind> [port]`.
+ * Prints one line `PORT <n>` once listening on 127.0.0.1 (port 0, the default, picks a free
+ * one), then serves until SIGTERM (on which it exits at once, so that `--cpu-prof` profiles get
+ * written).
  *
- * - `microapi`: a MicroAPI app with `users/get_user` (unary) and `users/list_users` (server
- *   streaming), validated by zod as usual.
- * - `raw`: the runtime's own server (`Deno.serve` or `Bun.serve`) with no framework:
- *   `POST /users/get_user` does `await req.json()` then `Response.json(...)`;
- *   `POST /users/list_users` streams NDJSON from a ReadableStream, one chunk per message;
- *   `POST /users/list_users_batched` does the same with 512 messages per chunk;
- *   `POST /ceiling` answers a constant JSON body without reading the request: the cheapest
- *   request there is, used to show how far the load generator itself can go.
- *   The streamed lines are byte for byte what MicroAPI sends (`{"message":...}` lines, then
- *   `{"end":{"code":"ok"}}`), so the same client does the same work on every server.
- * - `raw` also answers WebSocket upgrades at `/ws` with the runtime's own API
- *   (`Deno.upgradeWebSocket`, Bun's `server.upgrade`), a hand-written echo protocol doing the same
- *   JSON work as MicroAPI's methods, one JSON value per WebSocket message (see bench/ws_client.ts):
- *   `{"id":n,"user_id":42}` -> `{"id":n,"message":{"username":"alice","age":30}}` (unary);
- *   `{"id":n,"echo":x}` -> `{"id":n,"message":x}` (bidi echo);
- *   `{"id":n,"limit":N,"batch":B}` -> N messages `{"id":n,"message":{"username":"u<i>","age":i}}`,
- *   B per WebSocket message joined by newlines, then `{"id":n,"end":true}` (server streaming).
- * - `microapi` adds `bench/echo` (bidi echo) and `bench/idle` (server streaming: one message, then
- *   waits until the call is cancelled) for the WebSocket benchmark; its WebSocket endpoint is the
- *   usual `/_microapi/ws`, with default settings.
+ * Kinds (each loaded only when asked for, so that `raw` loads no framework at all):
+ * - `raw`: the runtime's own server, no framework (bench/servers/raw.ts);
+ * - `microapi`: the MicroAPI app under test (bench/servers/microapi.ts);
+ * - `hono`, `trpc`, `orpc`, `connect`: the peer frameworks (bench/peers/), each a fetch handler
+ *   served by `Deno.serve` / `Bun.serve` with default settings, as raw is. Their packages come
+ *   from `npm:` specifiers on Deno and from bench/npm/node_modules on Bun.
  */
 
-import { MicroAPI, Service, stream, streaming, z } from "../mod.ts";
+import { serveFetch } from "./servers/serve_fetch.ts";
+import { PEERS } from "./targets.ts";
 
-/** Messages per chunk of the batched raw baseline. */
-export const BATCH = 512;
-
-const kind = (globalThis as { Deno?: { args: string[] } }).Deno?.args[0] ??
-  (globalThis as unknown as { process: { argv: string[] } }).process.argv[2];
-
-type Handler = (req: Request) => Response | Promise<Response>;
-
-interface BunSocket {
-  send(data: string): number;
+const args = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
+  (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
+const kind = args[0];
+const requested = Number(args[1] ?? 0);
+if (!Number.isInteger(requested) || requested < 0 || requested > 65535) {
+  throw new Error(`usage: server.ts <kind> [port] (got port ${JSON.stringify(args[1])})`);
 }
-
-interface BunRuntime {
-  serve(options: {
-    port: number;
-    hostname: string;
-    fetch: (req: Request, server: { upgrade(req: Request): boolean }) => unknown;
-    websocket: {
-      message(ws: BunSocket, data: string | Uint8Array): void;
-      drain(ws: BunSocket): void;
-    };
-  }): { port: number };
-}
-
-const encoder = new TextEncoder();
-const END_LINE = '{"end":{"code":"ok"}}\n';
-
-function messageLine(i: number): string {
-  return `{"message":${JSON.stringify({ username: `u${i}`, age: i })}}\n`;
-}
-
-/** NDJSON body of `limit` messages, `perChunk` messages per enqueued chunk, made as read. */
-function ndjsonBody(limit: number, perChunk: number): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (perChunk === 1) {
-        if (i < limit) controller.enqueue(encoder.encode(messageLine(i++)));
-      } else {
-        let text = "";
-        const stop = Math.min(limit, i + perChunk);
-        while (i < stop) text += messageLine(i++);
-        if (text !== "") controller.enqueue(encoder.encode(text));
-      }
-      if (i >= limit) {
-        controller.enqueue(encoder.encode(END_LINE));
-        controller.close();
-      }
-    },
-  });
-}
-
-const NDJSON_HEADERS = { "content-type": "application/x-ndjson" };
-const JSON_HEADERS = { "content-type": "application/json" };
-
-const raw: Handler = async (req) => {
-  const url = req.url;
-  const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
-  if (req.method === "POST" && path === "/users/get_user") {
-    const body = await req.json();
-    void body;
-    return Response.json({ username: "alice", age: 30 });
-  }
-  if (path === "/ceiling") {
-    return new Response('{"username":"alice","age":30}', { headers: JSON_HEADERS });
-  }
-  if (req.method === "POST" && path === "/users/list_users") {
-    const { limit } = await req.json();
-    return new Response(ndjsonBody(limit, 1), { headers: NDJSON_HEADERS });
-  }
-  if (req.method === "POST" && path === "/users/list_users_batched") {
-    const { limit } = await req.json();
-    return new Response(ndjsonBody(limit, BATCH), { headers: NDJSON_HEADERS });
-  }
-  return new Response("not found", { status: 404 });
-};
-
-// ---------------------------------------------------------------------------------------------
-// Raw WebSocket echo
-
-/** Sends one text message; resolves once the socket can take more (the runtime's backpressure). */
-type Send = (data: string) => void | Promise<void>;
-
-const WS_HIGH_WATER = 1 << 20;
-
-/** Answers one raw WebSocket message (see the header comment). */
-async function rawWsMessage(data: string, send: Send): Promise<void> {
-  const frame = JSON.parse(data);
-  if (frame.user_id !== undefined) {
-    await send(JSON.stringify({ id: frame.id, message: { username: "alice", age: 30 } }));
-  } else if (frame.limit !== undefined) {
-    const batch: number = frame.batch ?? 1;
-    let lines: string[] = [];
-    for (let i = 0; i < frame.limit; i++) {
-      lines.push(JSON.stringify({ id: frame.id, message: { username: `u${i}`, age: i } }));
-      if (lines.length === batch) {
-        await send(lines.join("\n"));
-        lines = [];
-      }
-    }
-    if (lines.length > 0) await send(lines.join("\n"));
-    await send(JSON.stringify({ id: frame.id, end: true }));
-  } else {
-    await send(JSON.stringify({ id: frame.id, message: frame.echo }));
-  }
-}
-
-/** Deno: waits while more than WS_HIGH_WATER bytes are queued on the socket. */
-function denoSender(socket: WebSocket): Send {
-  return (data) => {
-    socket.send(data);
-    if (socket.bufferedAmount < WS_HIGH_WATER) return;
-    return new Promise<void>((resolve) => {
-      const check = () => socket.bufferedAmount < WS_HIGH_WATER ? resolve() : setTimeout(check, 1);
-      setTimeout(check, 1);
-    });
-  };
-}
-
-const bunDrains = new WeakMap<BunSocket, (() => void)[]>();
-
-/** Bun: `send` returns -1 when the message was queued under backpressure; wait for `drain`. */
-function bunSender(ws: BunSocket): Send {
-  return (data) => {
-    if (ws.send(data) !== -1) return;
-    return new Promise<void>((resolve) => {
-      const waiting = bunDrains.get(ws);
-      if (waiting) waiting.push(resolve);
-      else bunDrains.set(ws, [resolve]);
-    });
-  };
-}
-
-const User = z.object({ username: z.string(), age: z.number().int() });
-const users = new Service("users")
-  .method(
-    "get_user",
-    { input: z.object({ user_id: z.number().int() }), output: User },
-    () => ({ username: "alice", age: 30 }),
-  )
-  .method(
-    "list_users",
-    { input: z.object({ limit: z.number().int() }), output: streaming(User) },
-    async function* ({ limit }) {
-      for (let i = 0; i < limit; i++) yield { username: `u${i}`, age: i };
-    },
-  );
-const bench = new Service("bench")
-  .method(
-    "echo",
-    { input: stream(User), output: streaming(User) },
-    async function* (messages) {
-      for await (const message of messages) yield message;
-    },
-  )
-  .method(
-    "idle",
-    { output: streaming(z.object({ ready: z.boolean() })) },
-    async function* (_input, ctx) {
-      yield { ready: true };
-      await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
-    },
-  );
 
 let port: number;
-if (kind === "microapi") {
-  const server = await new MicroAPI({ services: [users, bench] }).serve({
-    port: 0,
-    hostname: "127.0.0.1",
-  });
-  port = server.port;
-} else if (kind === "raw") {
-  if ("Bun" in globalThis) {
-    const bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
-    port = bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      fetch: (req, server) => {
-        if (req.url.endsWith("/ws") && server.upgrade(req)) return undefined;
-        return raw(req);
-      },
-      websocket: {
-        message: (ws, data) => {
-          rawWsMessage(String(data), bunSender(ws)).catch(console.error);
-        },
-        drain: (ws) => {
-          const waiting = bunDrains.get(ws) ?? [];
-          bunDrains.delete(ws);
-          for (const resolve of waiting) resolve();
-        },
-      },
-    }).port;
-  } else {
-    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
-      if (!req.url.endsWith("/ws")) return raw(req);
-      const { socket, response } = Deno.upgradeWebSocket(req);
-      const send = denoSender(socket);
-      socket.onmessage = (event) => {
-        rawWsMessage(event.data, send).catch(console.error);
-      };
-      return response;
-    });
-    port = server.addr.port;
-  }
+if (kind === "raw") {
+  port = (await import("./servers/raw.ts")).serveRaw(requested);
+} else if (kind === "microapi") {
+  port = await (await import("./servers/microapi.ts")).serveMicroapi(requested);
+} else if ((PEERS as readonly (string | undefined)[]).includes(kind)) {
+  (await import("./peers/npm_specifiers.ts")).resolveNpmSpecifiers();
+  const peers = {
+    hono: () => import("./peers/hono.ts"),
+    trpc: () => import("./peers/trpc.ts"),
+    orpc: () => import("./peers/orpc.ts"),
+    connect: () => import("./peers/connect.ts"),
+  };
+  port = serveFetch(
+    (await peers[kind as keyof typeof peers]()).handler,
+    requested,
+  );
 } else {
-  throw new Error(`usage: server.ts raw|microapi (got ${JSON.stringify(kind)})`);
+  throw new Error(
+    `usage: server.ts raw|microapi|${PEERS.join("|")} [port] (got ${JSON.stringify(kind)})`,
+  );
 }
-// Exit cleanly on SIGTERM, so that a `--cpu-prof` profile is written.
+// Exit at once on SIGTERM, so that a `--cpu-prof` profile is written.
 if ("Bun" in globalThis) {
   const proc = (globalThis as unknown as {
-    process: { on(signal: string, fn: () => void): void; exit(code: number): never };
+    process: {
+      on(signal: string, fn: () => void): void;
+      exit(code: number): never;
+    };
   }).process;
   proc.on("SIGTERM", () => proc.exit(0));
 } else {

@@ -3,7 +3,7 @@
  * every round runs warm. Reads one JSON command per stdin line and answers one JSON line each.
  *
  * `client` is `"microapi"` (the library's `Connection` with `transport: "ws"`, against
- * `/_microapi/ws`) or `"raw"` (the runtime's `WebSocket` speaking bench/server.ts's echo protocol
+ * `/_microapi/ws`) or `"raw"` (the runtime's `WebSocket` speaking bench/servers/raw.ts's echo protocol
  * against `/ws`). Each keeps one socket per server for all its calls, as a real client would.
  *
  *   {"kind":"unary","client":C,"url":U,"seconds":S,"concurrency":N}
@@ -21,6 +21,7 @@
 
 import { Connection, type WebSocketApi } from "../mod.ts";
 import { answerCommands } from "./commands.ts";
+import { RawSocket } from "./raw_ws_socket.ts";
 
 type Client = "microapi" | "raw";
 
@@ -56,47 +57,6 @@ function microapi(url: string): Connection {
     connections.set(url, connection = new Connection(url, { transport: "ws", webSocketApi: api }));
   }
   return connection;
-}
-
-/** A raw WebSocket with replies routed to per-id handlers. */
-class RawSocket {
-  #socket: WebSocket;
-  #open: Promise<void>;
-  #handlers = new Map<number, (frame: Record<string, unknown>) => void>();
-  #nextId = 1;
-
-  constructor(url: string) {
-    this.#socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws`);
-    this.#open = new Promise((resolve, reject) => {
-      this.#socket.onopen = () => resolve();
-      this.#socket.onerror = () => reject(new Error(`raw WebSocket to ${url} failed`));
-    });
-    this.#socket.onmessage = (event) => {
-      for (const line of String(event.data).split("\n")) {
-        const frame = JSON.parse(line);
-        this.#handlers.get(frame.id)?.(frame);
-      }
-    };
-  }
-
-  ready(): Promise<void> {
-    return this.#open;
-  }
-
-  /** Starts an exchange: returns its id; `handler` gets every reply frame for it. */
-  open(handler: (frame: Record<string, unknown>) => void): number {
-    const id = this.#nextId++;
-    this.#handlers.set(id, handler);
-    return id;
-  }
-
-  done(id: number): void {
-    this.#handlers.delete(id);
-  }
-
-  send(frame: unknown): void {
-    this.#socket.send(JSON.stringify(frame));
-  }
 }
 
 const rawSockets = new Map<string, RawSocket>();
