@@ -216,8 +216,11 @@ export class CallRun {
   cancel(): void {
     if (this.#finished) return;
     this.#stopped = true;
-    this.#controller.abort(new RpcError("cancelled", "Cancelled from the console"));
-    if (this.#client) this.#client.cancel(new RpcError("cancelled", "Cancelled from the console"));
+    const reason = new RpcError("cancelled", "Cancelled from the console");
+    this.#controller.abort(reason);
+    this.#client?.cancel(reason);
+    // A client stream has no reader that would see the cancellation: show it now.
+    this.#fail(reason);
   }
 
   #elapsed(): string {

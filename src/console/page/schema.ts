@@ -252,10 +252,11 @@ export function constraintWords(raw: unknown, defs: Defs): string[] {
   const s = resolve(raw, defs);
   const words: string[] = [];
   const range = (min: unknown, max: unknown, unit: string) => {
+    const units = (n: unknown) => `${n} ${unit}${n === 1 ? "" : "s"}`;
     if (min !== undefined && max !== undefined) {
-      words.push(min === max ? `exactly ${min} ${unit}` : `${min}–${max} ${unit}`);
-    } else if (min !== undefined) words.push(`at least ${min} ${unit}`);
-    else if (max !== undefined) words.push(`at most ${max} ${unit}`);
+      words.push(min === max ? `exactly ${units(min)}` : `${min}–${units(max)}`);
+    } else if (min !== undefined) words.push(`at least ${units(min)}`);
+    else if (max !== undefined) words.push(`at most ${units(max)}`);
   };
   // zod bounds every integer to the safe range; that goes without saying.
   const safe = (n: unknown) => typeof n === "number" && Math.abs(n) !== Number.MAX_SAFE_INTEGER;
@@ -264,8 +265,8 @@ export function constraintWords(raw: unknown, defs: Defs): string[] {
   if (safe(s.maximum)) words.push(`≤ ${s.maximum}`);
   if (typeof s.exclusiveMaximum === "number") words.push(`< ${s.exclusiveMaximum}`);
   if (typeof s.multipleOf === "number") words.push(`multiple of ${s.multipleOf}`);
-  range(s.minLength, s.maxLength, "characters");
-  if (!Array.isArray(s.prefixItems)) range(s.minItems, s.maxItems, "items");
+  range(s.minLength, s.maxLength, "character");
+  if (!Array.isArray(s.prefixItems)) range(s.minItems, s.maxItems, "item");
   if (s.uniqueItems === true) words.push("unique items");
   if (typeof s.pattern === "string" && typeof s.format !== "string") words.push(`/${s.pattern}/`);
   return words;

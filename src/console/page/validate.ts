@@ -207,7 +207,9 @@ function check(
 function checkString(value: string, s: Schema, add: (message: string) => void): void {
   if (typeof s.minLength === "number" && value.length < s.minLength) {
     add(
-      value === "" ? "required (must not be empty)" : `must be at least ${s.minLength} characters`,
+      value === ""
+        ? "required (must not be empty)"
+        : `must be at least ${s.minLength} character${s.minLength === 1 ? "" : "s"}`,
     );
   }
   if (typeof s.maxLength === "number" && value.length > s.maxLength) {
