@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test, waitFor } from "../_harness.ts";
-import { cli, runMain } from "../_cli.ts";
+import { cli, cliArgv, root, runMain, start } from "../_cli.ts";
 
 /** Serves the examples in-process until the URL lines are printed, then stops. */
 async function serveExamples(args: string[], env: Record<string, string> = {}) {
@@ -55,4 +55,21 @@ test("cli: in production serve has no console; --console needs --introspection t
   });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /console: true: the console reads the introspection document/);
+}, { timeoutMs: 60_000 });
+
+test("cli: serve --watch passes --no-console on to the server it restarts", async () => {
+  const proc = start(
+    [...cliArgv(), "serve", "examples/serve.ts", "--watch", "--no-console", "--port", "0"],
+    { cwd: root },
+  );
+  try {
+    const url = (await proc.waitFor(/Listening on (\S+)/, 30_000))[1]!;
+    assert.doesNotMatch(proc.stdout(), /^Console: /m);
+    const response = await fetch(`${url}/_microapi/console`);
+    await response.body?.cancel();
+    assert.equal(response.status, 404);
+  } finally {
+    proc.kill("SIGTERM");
+  }
+  assert.equal(await proc.exited, 0, proc.stderr());
 }, { timeoutMs: 60_000 });

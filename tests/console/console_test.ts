@@ -47,12 +47,28 @@ const forms = new Service("forms", { description: "Echoes what the form sent" })
   (input) => input,
 );
 
+const legacy = new Service("legacy", {
+  version: 2,
+  description: "Old things",
+  deprecated: "Use forms",
+})
+  .method("ping", { description: "Answers nothing." }, () => {})
+  .method("pong", { deprecated: "Use ping" }, () => {});
+
 /** The app the console is tested against, and what reached its handlers. */
 async function serveApp() {
   const { services, probe } = fixtureServices();
   const calls: string[] = [];
   const app = new MicroAPI({
-    services: [users, analytics, chat, accounts, services.find((s) => s.name === "probes")!, forms],
+    services: [
+      users,
+      analytics,
+      chat,
+      accounts,
+      services.find((s) => s.name === "probes")!,
+      forms,
+      legacy,
+    ],
     middleware: [(ctx, next) => {
       calls.push(`${ctx.service}/${ctx.method}`);
       return next();
@@ -131,6 +147,27 @@ test(
       });
       assert.deepEqual(calls, ["users/get_user", "users/get_user"]);
       assert.equal(await page.$$eval("#history li.entry", (items) => items.length), 2);
+
+      // Versions and deprecation notices, in the list and on the method.
+      assert.match(await text(page, "#services"), /legacy\s*v2\s*deprecated/);
+      assert.equal(
+        await page.$eval('a.method[data-path="/v2/legacy/pong"]', (a) => a.className),
+        "method is-deprecated",
+      );
+      await pick(page, "/v2/legacy/pong");
+      assert.match(await text(page, "#method-title"), /^legacy\.pong\s*unary\s*v2$/);
+      assert.match(await text(page, ".method-head .route"), /^POST \/v2\/legacy\/pong$/);
+      assert.equal(await text(page, "#deprecation"), "Deprecated: Use ping");
+      await pick(page, "/v2/legacy/ping");
+      assert.equal(await text(page, "#deprecation"), "Deprecated service: Use forms");
+      assert.equal(new URL(page.url()).hash, "#/v2/legacy/ping");
+      await page.click("#send");
+      await settled(page, "ok");
+      assert.equal(
+        await text(page, "#result"),
+        "(no response message: the method returns nothing)",
+      );
+      assert.deepEqual(calls.slice(2), ["legacy/ping"]);
     });
   },
   slow,
@@ -178,6 +215,22 @@ test(
       );
       assert.deepEqual(shown, ["alice", "bob", "carol", "dave", "erin", "frank"]);
       await session.shot("server-streaming");
+
+      // A fast stream: the count goes on, the list keeps the latest 500.
+      await pick(page, "/probes/count");
+      await page.type('input[name="to"]', "3000");
+      await page.click("#send");
+      await settled(page, "ok");
+      assert.match(
+        await text(page, "#stats"),
+        /^3000 received · [\d.]+ msg\/s · 2500 oldest not shown$/,
+      );
+      assert.equal(await page.$$eval("#messages li", (items) => items.length), 500);
+      assert.match(
+        await text(page, "#messages li:last-child"),
+        /^← #3000 · \+\d+ ms\s+\{"i":2999,"pad":""\}$/,
+      );
+      await pick(page, "/users/list_users");
 
       // Over HTTP too.
       await page.select("#transport", "http");
@@ -243,6 +296,18 @@ test(
       await session.shot("client-streaming");
       assert.deepEqual(calls, ["analytics/aggregate"]);
       assert.match(await text(page, "#history"), /ok[\s\S]*"value":2[\s\S]*"value":5/);
+
+      // Re-run from history sends the same messages again, then ends.
+      await page.click("#history button.rerun");
+      await page.waitForFunction(() => document.querySelectorAll("#history li.entry").length === 2);
+      assert.deepEqual(await shownJson(page, "#result"), {
+        count: 3,
+        sum: 10,
+        mean: 10 / 3,
+        min: 2,
+        max: 5,
+      });
+      assert.deepEqual(calls, ["analytics/aggregate", "analytics/aggregate"]);
     });
   },
   slow,

@@ -23,6 +23,8 @@ export interface CallRequest {
   readonly pattern: Pattern;
   /** Whether the method takes input (else nothing is sent for unary and server streaming). */
   readonly hasInput: boolean;
+  /** Whether the method returns something (else a unary or client-streaming call shows none). */
+  readonly hasOutput: boolean;
   /** Per-call metadata. */
   readonly metadata: readonly [string, string][];
   /** The deadline, if one was given. */
@@ -51,7 +53,7 @@ export class CallRun {
   #received = 0;
   #firstAt = 0;
   #dropped = 0;
-  #pending: HTMLElement[] = [];
+  #pending: (() => HTMLElement)[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
   #client: ClientStream<unknown, unknown> | BidiStream<unknown, unknown> | undefined;
@@ -185,7 +187,9 @@ export class CallRun {
     if (this.#finished) return;
     const copy = structuredClone(message);
     this.sent.push(copy);
-    this.#add(this.#entry("sent", copy, this.sent.length - 1));
+    const index = this.sent.length - 1;
+    const at = this.#elapsed();
+    this.#add(() => this.#entry("sent", copy, index, at));
     this.#renderStats();
     try {
       await this.#client!.send(copy);
@@ -227,32 +231,33 @@ export class CallRun {
     return `${Math.round(performance.now() - this.#started)} ms`;
   }
 
-  #entry(direction: "sent" | "received", message: unknown, index: number): HTMLElement {
+  #entry(direction: "sent" | "received", message: unknown, index: number, at: string): HTMLElement {
     return h(
       "li",
       { class: direction },
-      h(
-        "span",
-        { class: "when" },
-        `${direction === "sent" ? "→" : "←"} #${index + 1} · +${this.#elapsed()}`,
-      ),
+      h("span", { class: "when" }, `${direction === "sent" ? "→" : "←"} #${index + 1} · +${at}`),
       h("pre", { class: "json" }, compact(message)),
     );
   }
 
   #note(text: string): void {
     if (this.pattern !== "bidi_streaming") return;
-    this.#add(h("li", { class: "note" }, `${text} · +${this.#elapsed()}`));
+    const line = `${text} · +${this.#elapsed()}`;
+    this.#add(() => h("li", { class: "note" }, line));
   }
 
   #receive(message: unknown): void {
     if (this.#received === 0) this.#firstAt = performance.now();
-    this.#add(this.#entry("received", message, this.#received));
-    this.#received++;
+    const index = this.#received++;
+    const at = this.#elapsed();
+    this.#add(() => this.#entry("received", message, index, at));
   }
 
-  /** Adds a list entry; entries are put on screen in batches, so a fast stream stays smooth. */
-  #add(item: HTMLElement): void {
+  /**
+   * Adds a list entry. Entries are put on screen in batches, and only the last {@linkcode SHOWN}
+   * are ever built, so a fast stream stays smooth: the count goes on, the list keeps the latest.
+   */
+  #add(item: () => HTMLElement): void {
     this.#pending.push(item);
     this.#flushTimer ??= setTimeout(() => this.#flush(), 30);
   }
@@ -261,8 +266,14 @@ export class CallRun {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     const atBottom = this.#list.scrollHeight - this.#list.scrollTop - this.#list.clientHeight < 40;
-    for (const item of this.#pending) this.#list.appendChild(item);
+    let pending = this.#pending;
     this.#pending = [];
+    if (pending.length >= SHOWN) {
+      this.#dropped += pending.length - SHOWN + this.#list.children.length;
+      pending = pending.slice(pending.length - SHOWN);
+      this.#list.replaceChildren();
+    }
+    for (const item of pending) this.#list.appendChild(item());
     while (this.#list.children.length > SHOWN) {
       this.#list.firstElementChild!.remove();
       this.#dropped++;
@@ -292,7 +303,11 @@ export class CallRun {
     replace(
       this.#result,
       h("h3", {}, "Response"),
-      h("pre", { class: "json", id: "result" }, pretty(result)),
+      this.#request.hasOutput ? h("pre", { class: "json", id: "result" }, pretty(result)) : h(
+        "div",
+        { class: "hint", id: "result" },
+        "(no response message: the method returns nothing)",
+      ),
     );
   }
 

@@ -537,6 +537,7 @@ class MethodView {
       route: this.method.path.slice(1),
       pattern: this.method.pattern,
       hasInput: this.method.input !== undefined,
+      hasOutput: this.method.output !== undefined,
       metadata: this.#draft.metadata.filter(([name]) => name !== "").map(
         ([name, value]) => [name, value] as [string, string],
       ),

@@ -105,7 +105,7 @@ export function kindOf(raw: unknown, defs: Defs): Kind {
       if (Array.isArray(schema.prefixItems)) {
         return { kind: "tuple", items: schema.prefixItems as Schema[] };
       }
-      return { kind: "array", items: resolve(schema.items, defs) };
+      return { kind: "array", items: (schema.items ?? {}) as Schema };
     case "string":
     case "number":
     case "integer":
