@@ -259,6 +259,20 @@ test(
       assert.ok(probe.finalized.has("ticks"), "the server's handler ran its finally");
       assert.ok(probe.contexts.get("ticks")!.signal.aborted, "the server's handler saw the cancel");
       assert.match(await text(page, "#send"), /Send/);
+
+      // Leaving the method cancels a stream that is still running.
+      await page.click("#send");
+      await page.waitForFunction(() =>
+        /^[1-9]\d* received/.test(document.querySelector("#stats")?.textContent ?? "")
+      );
+      const second = probe.contexts.get("ticks")!;
+      assert.equal(second.signal.aborted, false);
+      await pick(page, "/users/get_user");
+      const until = Date.now() + 5_000;
+      while (!second.signal.aborted && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(second.signal.aborted, "the stream was cancelled when the method was left");
     });
   },
   slow,

@@ -195,6 +195,7 @@ function route(): void {
     const method = service.methods.find((m) => m.path === path);
     if (method) {
       if (current?.method !== method) {
+        current?.dispose();
         current = new MethodView(service, method, doc.$defs as Defs);
         replace(main, current.element);
         document.title = `${service.name}.${method.name} · MicroAPI console`;
@@ -202,6 +203,7 @@ function route(): void {
       return;
     }
   }
+  current?.dispose();
   current = undefined;
   document.title = "MicroAPI console";
   const count = doc.services.reduce((n, s) => n + s.methods.length, 0);
@@ -543,6 +545,11 @@ class MethodView {
       ),
       timeoutMs: timeout === "" ? undefined : Number(timeout),
     };
+  }
+
+  /** Leaving the method cancels its call, if one is running (an endless stream, say). */
+  dispose(): void {
+    if (this.#run && !this.#run.finished) this.#run.cancel();
   }
 
   /** Send (Ctrl/Cmd+Enter): call the method, or send one more message on an open stream. */
