@@ -36,8 +36,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   _util: [],
   schema: ["_util"],
   protocol: ["schema", "_util"],
-  server: ["protocol", "schema", "_util"],
+  // The server imports console/_assets.ts only: the built page, as strings (no code of its own).
+  server: ["console", "protocol", "schema", "_util"],
   client: ["protocol", "schema", "_util"],
+  // The dev console's page runs in the browser: the client, and codegen's identifier rules for
+  // the TypeScript snippets it writes.
+  console: ["client", "codegen", "protocol", "schema", "_util"],
   codegen: ["schema", "_util"],
   // Protobuf from zod: only the Connect entry point and the CLI load it (it brings @bufbuild/protobuf).
   protobuf: ["protocol", "schema", "_util"],

@@ -1,6 +1,7 @@
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { MicroAPI, type MicroAPIOptions, type Server } from "../server/app.ts";
+import { CONSOLE_PATH } from "../server/console.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
 import { collectServices, type LoadedServices, loadServices } from "./_load.ts";
@@ -45,6 +46,13 @@ export const serveCommand: CommandSpec = {
         "NODE_ENV is production)",
     },
     {
+      name: "console",
+      type: "boolean",
+      negatable: true,
+      description: `Serve the dev console at ${CONSOLE_PATH} (default: on when introspection ` +
+        "is, unless in production)",
+    },
+    {
       name: "watch",
       short: "w",
       type: "boolean",
@@ -71,6 +79,8 @@ export interface ServeSettings {
   readonly cors: readonly string[] | undefined;
   /** Whether to publish introspection, if given. */
   readonly introspection: boolean | undefined;
+  /** Whether to serve the dev console, if given. */
+  readonly console: boolean | undefined;
 }
 
 /**
@@ -95,6 +105,7 @@ export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings 
     host: (args.options.host as string | undefined) ?? "127.0.0.1",
     cors: args.options.cors as string[] | undefined,
     introspection,
+    console: args.options.console as boolean | undefined,
   };
 }
 
@@ -120,7 +131,7 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     )
     : await loadServices(args.positionals, ctx);
   const watchChild = ctx.env(WATCH_CHILD_ENV) === "1";
-  const { app, introspection } = createApp(loaded, settings, ctx);
+  const { app, introspection, console: devConsole } = createApp(loaded, settings, ctx);
   let server: Server;
   try {
     server = await app.serve({
@@ -131,7 +142,9 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
   } catch (error) {
     throw new CliError(firstLine(error));
   }
-  ctx.out(startupTable(loaded, app, server.url, introspection, settings.cors));
+  ctx.out(
+    startupTable(loaded, app, server.url, { introspection, console: devConsole }, settings.cors),
+  );
   await new Promise<void>((resolve) => {
     const stop = ctx.stopSignal();
     if (stop.aborted) resolve();
@@ -147,7 +160,7 @@ function createApp(
   loaded: LoadedServices,
   settings: ServeSettings,
   ctx: CliContext,
-): { app: MicroAPI; introspection: boolean } {
+): { app: MicroAPI; introspection: boolean; console: boolean } {
   const base: Partial<MicroAPIOptions> = loaded.app?.options ?? {};
   const names = new Map<object, string>(loaded.schemaNames);
   for (const [schema, name] of base.schemaNames ?? []) names.set(schema, name);
@@ -155,6 +168,7 @@ function createApp(
     (ctx.env("MICROAPI_ENV") ?? ctx.env("NODE_ENV") ?? "").trim(),
   );
   const introspection = settings.introspection ?? base.introspection ?? !production;
+  const devConsole = settings.console ?? base.console ?? (introspection && !production);
   const cors = settings.cors === undefined
     ? base.cors
     : { origins: settings.cors.includes("*") ? "*" as const : settings.cors };
@@ -164,9 +178,10 @@ function createApp(
       services: loaded.services,
       schemaNames: names,
       introspection,
+      console: devConsole,
       ...(cors ? { cors } : {}),
     });
-    return { app, introspection };
+    return { app, introspection, console: devConsole };
   } catch (error) {
     throw (settings.cors && /CORS/.test(String(error)))
       ? new UsageError(firstLine(error))
@@ -178,7 +193,7 @@ function startupTable(
   loaded: LoadedServices,
   app: MicroAPI,
   url: string,
-  introspection: boolean,
+  served: { introspection: boolean; console: boolean },
   cors: readonly string[] | undefined,
 ): string {
   const document = app.describe();
@@ -201,8 +216,9 @@ function startupTable(
   if (app.options.websocket !== false) {
     lines.push(`WebSocket: ${url.replace(/^http/, "ws")}${basePath}${WS_PATH}`);
   }
-  if (introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
+  if (served.introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
   if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
+  if (served.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
   if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
   lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
   return lines.join("\n");

@@ -52,6 +52,7 @@ export async function watchAndServe(
     ...(settings.introspection === undefined
       ? []
       : [settings.introspection ? "--introspection" : "--no-introspection"]),
+    ...(settings.console === undefined ? [] : [settings.console ? "--console" : "--no-console"]),
   ];
   const [command, ...commandArgs] = ctx.selfCommand(args);
   const stop = ctx.stopSignal();

@@ -14,6 +14,7 @@ import { isProduction } from "./adapters/env.ts";
 import { listen } from "./adapters/listen.ts";
 import type { FetchHandler, WebSocketEndpoint } from "./adapters/types.ts";
 import { introspectionResponse } from "./built_in.ts";
+import { registerConsole } from "./console.ts";
 import type { CallSink, IncomingCall, MethodEntry } from "./call.ts";
 import type { CallContext } from "./context.ts";
 import { type CorsOptions, createCors } from "./cors.ts";
@@ -109,6 +110,13 @@ export interface MicroAPIOptions {
    * when `MICROAPI_ENV` is unset.
    */
   introspection?: boolean;
+  /**
+   * Serve the dev console, a page to call every method from a browser, at
+   * `GET <basePath>/_microapi/console` (docs/console.md). Default: on when introspection is and
+   * the environment does not say production; `true` serves it anyway (it needs introspection on),
+   * `false` turns it off alone.
+   */
+  console?: boolean;
   /**
    * Names for the schemas in the introspection document, by identity, such as the export names of
    * the modules they come from. A schema's `.meta({ id })` takes precedence; unnamed method
@@ -266,6 +274,7 @@ export class MicroAPI {
       INTROSPECTION_PATH,
       () => introspectionResponse(publish ? this.describe() : undefined),
     );
+    registerConsole(builtins, options.console, publish);
     this.#env = {
       router: this.#router,
       limits: resolveLimits(options.limits),
