@@ -1,7 +1,9 @@
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { patternWords } from "../schema/pattern.ts";
-import { MicroAPI, type MicroAPIOptions, type Server } from "../server/app.ts";
+import { MicroAPI } from "../server/app.ts";
+import type { MicroAPIOptions } from "../server/app_options.ts";
+import type { Server } from "../server/serving.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
 import { collectServices, type LoadedServices, loadServices } from "./_load.ts";

@@ -57,6 +57,7 @@ test("lifecycle: a failing setup or startup hook rejects serve(); stop() still t
   const service = new Service("s").method("m", {}, () => {});
   const broken = new MicroAPI({
     services: [service],
+    // deno-lint-ignore require-yield
     lifespan: async function* () {
       await sleep(1);
       throw new Error("no database");
