@@ -11,6 +11,8 @@ import type { RpcError } from "../protocol/rpc_error.ts";
  * {@linkcode MessageSource}, and implements a {@linkcode CallSink}; everything else (lookup,
  * draining, timeouts, validation, the handler, errors, cancellation, deadlines) happens in
  * admission and the pipeline, the same for every transport.
+ *
+ * Unstable: these are for transport authors, and may change between minor versions.
  */
 
 /** A method as registered in an app, with the service it belongs to. */
