@@ -149,7 +149,6 @@ eachTransport(
       },
     };
     for (const [method, call] of Object.entries(calls)) {
-      if (method === "upload" && t === "http") continue; // client streaming needs WebSocket
       const { seen, options } = capture();
       await call(options);
       assert.equal(seen.headers?.get("x-before"), "tests", method);
@@ -160,6 +159,9 @@ eachTransport(
         /^Cannot change response header "x-after": the headers were sent with the first message; use ctx.trailers instead$/,
         method,
       );
+      // KNOWN GAP (client): the HTTP client does not hand a client-streaming call's trailers to
+      // onTrailers, though the server sends them (`trailer-x-status: done`).
+      if (method === "upload" && t === "http") continue;
       assert.equal(seen.trailers?.get("x-status"), "done", method);
     }
   },
