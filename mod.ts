@@ -56,7 +56,13 @@ export type {
   ResolvedDeps,
   Resolver,
 } from "./src/schema/dependency.ts";
-export type { Middleware } from "./src/schema/middleware.ts";
+export type {
+  Middleware,
+  MiddlewareContext,
+  Next,
+  OUTCOME,
+  Outcome,
+} from "./src/schema/middleware.ts";
 export { Pattern } from "./src/schema/pattern.ts";
 export {
   buildIntrospection,
@@ -82,16 +88,19 @@ export { DEFAULT_MAX_MESSAGE_BYTES } from "./src/protocol/limits.ts";
 export type { Route } from "./src/protocol/route.ts";
 
 export { isApp, MicroAPI } from "./src/server/app.ts";
-export type {
-  Lifespan,
-  MicroAPIOptions,
-  ServeOptions,
-  Server,
-  WebSocketOptions,
-} from "./src/server/app.ts";
+export type { Lifespan, MicroAPIOptions, WebSocketOptions } from "./src/server/app_options.ts";
+export type { ServeOptions, Server } from "./src/server/serving.ts";
 export type { Health, ServingStatus } from "./src/server/health.ts";
 export type { CorsOptions } from "./src/server/cors.ts";
-export type { CallSink, IncomingCall, MessageSource, MethodEntry } from "./src/server/call.ts";
+export type {
+  AdmittedCall,
+  CallSink,
+  IncomingCall,
+  MessageSource,
+  MethodEntry,
+  RunOptions,
+} from "./src/server/call.ts";
+export type { Admission } from "./src/server/admission.ts";
 
 export { Connection } from "./src/client/connection.ts";
 export type { ConnectionOptions } from "./src/client/connection.ts";

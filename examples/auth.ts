@@ -1,16 +1,20 @@
 /**
  * The auth recipe: a bearer-token middleware that refuses anonymous calls before their input is
- * read, a `currentUser` dependency that handlers declare, and a role check that answers
- * `permission_denied`. It works the same over HTTP and WebSocket: a WebSocket call carries its
- * metadata in its open frame, so per-call tokens work even where browsers cannot set headers.
+ * read and provides the signed-in account to the call, a `currentUser` dependency that handlers
+ * declare (its value comes from the middleware: the token is looked up once per call), and a role
+ * check that answers `permission_denied`. It works the same over HTTP and WebSocket: a WebSocket
+ * call carries its metadata in its open frame, so per-call tokens work even where browsers cannot
+ * set headers.
  *
  *   curl -s localhost:8080/accounts/me -H 'authorization: Bearer t-alice' -X POST
  */
 import {
-  type Context,
   type Dependency,
   dependency,
   type Middleware,
+  type MiddlewareContext,
+  type Next,
+  type Outcome,
   RpcError,
   Service,
   z,
@@ -20,8 +24,38 @@ import {
 export const Account = z.object({ name: z.string(), roles: z.array(z.string()) });
 type Account = z.infer<typeof Account>;
 
-/** The token store of this example; a real app would verify a JWT or ask a session store. */
-const sessions = new Map<string, Account>([
+/**
+ * The token store of this example; a real app would verify a JWT or ask a session store. It
+ * counts its lookups, which the recipe makes once per call.
+ */
+export class SessionStore {
+  #accounts: Map<string, Account>;
+  /** How many times a token was looked up. */
+  lookups = 0;
+
+  /**
+   * Creates the store.
+   *
+   * @param accounts The accounts, by token.
+   */
+  constructor(accounts: Iterable<[string, Account]>) {
+    this.#accounts = new Map(accounts);
+  }
+
+  /**
+   * Finds the account a token belongs to.
+   *
+   * @param token A bearer token.
+   * @returns The account, or undefined for an unknown or expired token.
+   */
+  find(token: string): Account | undefined {
+    this.lookups++;
+    return this.#accounts.get(token);
+  }
+}
+
+/** The sessions of this example. */
+export const sessions: SessionStore = new SessionStore([
   ["t-alice", { name: "alice", roles: ["admin"] }],
   ["t-bob", { name: "bob", roles: [] }],
 ]);
@@ -31,8 +65,22 @@ function bearerToken(headers: Headers): string | undefined {
   return header.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : undefined;
 }
 
-/** Refuses calls without a valid bearer token, before anything else runs. */
-export const bearerAuth: Middleware = (ctx: Context, next: () => Promise<void>): Promise<void> => {
+/**
+ * The account behind the call's token. Only {@linkcode bearerAuth} gives it a value; a method that
+ * declares it without the middleware in front is refused.
+ */
+export const currentUser: Dependency<Account> = dependency("currentUser", (): Account => {
+  throw new RpcError(
+    "unauthenticated",
+    "Not signed in: this method needs the bearerAuth middleware",
+  );
+});
+
+/**
+ * Refuses calls without a valid bearer token, before anything else runs, and provides the account
+ * to the rest of the call as {@linkcode currentUser}.
+ */
+export const bearerAuth: Middleware = (ctx: MiddlewareContext, next: Next): Promise<Outcome> => {
   const token = bearerToken(ctx.metadata);
   if (!token) {
     throw new RpcError(
@@ -40,16 +88,11 @@ export const bearerAuth: Middleware = (ctx: Context, next: () => Promise<void>):
       "Missing bearer token: send authorization: Bearer <token>",
     );
   }
-  if (!sessions.has(token)) throw new RpcError("unauthenticated", "Unknown or expired token");
+  const account = sessions.find(token);
+  if (!account) throw new RpcError("unauthenticated", "Unknown or expired token");
+  ctx.provide(currentUser, account);
   return next();
 };
-
-/** The account behind the call's token. */
-export const currentUser = dependency("currentUser", (ctx): Account => {
-  const account = sessions.get(bearerToken(ctx.metadata) ?? "");
-  if (!account) throw new RpcError("unauthenticated", "Unknown or expired token");
-  return account;
-});
 
 /**
  * A dependency that lets only users with a role through.
@@ -69,6 +112,7 @@ export function requireRole(role: string): Dependency<Account> {
   });
 }
 
+/** Accounts: who is calling, and an admin-only method. */
 export const accounts = new Service("accounts", {
   description: "Signed-in users",
   middleware: [bearerAuth],

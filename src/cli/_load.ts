@@ -4,7 +4,8 @@ import { pathToFileURL } from "node:url";
 import { GENERATED_HEADER } from "../codegen/generate.ts";
 import { isZodSchema } from "../schema/json_schema.ts";
 import { isService, type Service } from "../schema/service.ts";
-import { isApp, type MicroAPIOptions } from "../server/app.ts";
+import { isApp } from "../server/app.ts";
+import type { MicroAPIOptions } from "../server/app_options.ts";
 import { installModuleAliases } from "./_aliases.ts";
 import { type CliContext, CliError, firstLine } from "./_context.ts";
 

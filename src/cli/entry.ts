@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import process from "node:process";
 import type { CliContext, EmbeddedModule } from "./_context.ts";
 import { main } from "./main.ts";
-import { WATCH_CHILD_ENV } from "./serve.ts";
+import { WATCH_CHILD_ENV } from "./_serve_settings.ts";
 
 /**
  * Runs the CLI in this process: reads the arguments, wires output, signals and the environment,

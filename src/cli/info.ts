@@ -1,4 +1,5 @@
 import type { MethodDescription } from "../schema/introspection.ts";
+import { isPattern, patternWords } from "../schema/pattern.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import type { CliContext } from "./_context.ts";
 import { describe } from "./_describe.ts";
@@ -20,14 +21,6 @@ export const infoCommand: CommandSpec = {
     "microapi info services/",
     "microapi info http://127.0.0.1:8080 --json",
   ],
-};
-
-/** Patterns as people say them. */
-export const PATTERN_LABELS: Record<string, string> = {
-  unary: "unary",
-  server_streaming: "server streaming",
-  client_streaming: "client streaming",
-  bidi_streaming: "bidi streaming",
 };
 
 /**
@@ -54,7 +47,7 @@ export async function info(args: ParsedArgs, ctx: CliContext): Promise<number> {
     service.methods.map((method) => [
       service.version === undefined ? service.name : `${service.name} v${service.version}`,
       method.name + (method.deprecated ?? service.deprecated ? " (deprecated)" : ""),
-      PATTERN_LABELS[method.pattern] ?? method.pattern,
+      isPattern(method.pattern) ? patternWords(method.pattern) : method.pattern,
       `POST ${document.basePath ?? ""}${method.path}`,
       typeOf(
         method.input,

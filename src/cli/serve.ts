@@ -1,12 +1,15 @@
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
-import { MicroAPI, type MicroAPIOptions, type Server } from "../server/app.ts";
+import { patternWords } from "../schema/pattern.ts";
+import { MicroAPI } from "../server/app.ts";
+import type { MicroAPIOptions } from "../server/app_options.ts";
 import { CONSOLE_PATH } from "../server/console.ts";
+import type { Server } from "../server/serving.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
 import { collectServices, type LoadedServices, loadServices } from "./_load.ts";
+import { type ServeSettings, serveSettings, WATCH_CHILD_ENV } from "./_serve_settings.ts";
 import { formatTable } from "./_table.ts";
-import { PATTERN_LABELS } from "./info.ts";
 import { watchAndServe } from "./watch.ts";
 
 /** `microapi serve`. */
@@ -65,49 +68,6 @@ export const serveCommand: CommandSpec = {
     "microapi serve main.ts --port 3000 --cors http://localhost:5173",
   ],
 };
-
-/** Set in the environment of the server process `serve --watch` runs and restarts. */
-export const WATCH_CHILD_ENV = "MICROAPI_WATCH_CHILD";
-
-/** The resolved options of `serve`. */
-export interface ServeSettings {
-  /** The port. */
-  readonly port: number;
-  /** The interface. */
-  readonly host: string;
-  /** CORS origins, if given. */
-  readonly cors: readonly string[] | undefined;
-  /** Whether to publish introspection, if given. */
-  readonly introspection: boolean | undefined;
-  /** Whether to serve the dev console, if given. */
-  readonly console: boolean | undefined;
-}
-
-/**
- * Reads and checks the options of `serve`.
- *
- * @param args The parsed arguments.
- * @param ctx The CLI context.
- * @returns The settings.
- * @throws {UsageError} For a port that is not a number from 0 to 65535.
- */
-export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings {
-  const portText = (args.options.port as string | undefined) ?? ctx.env("PORT") ?? "8080";
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new UsageError(
-      `Invalid port ${JSON.stringify(portText)}: expected a number from 0 to 65535`,
-    );
-  }
-  const introspection = args.options.introspection as boolean | undefined;
-  return {
-    port,
-    host: (args.options.host as string | undefined) ?? "127.0.0.1",
-    cors: args.options.cors as string[] | undefined,
-    introspection,
-    console: args.options.console as boolean | undefined,
-  };
-}
 
 /**
  * Runs `microapi serve`.
@@ -202,7 +162,7 @@ function startupTable(
     service.methods.map((method) => [
       service.version === undefined ? service.name : `${service.name} v${service.version}`,
       method.name + (method.deprecated ?? service.deprecated ? " (deprecated)" : ""),
-      PATTERN_LABELS[method.pattern]!,
+      patternWords(method.pattern),
       `POST ${basePath}${method.path}`,
     ])
   );

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { type CliContext, CliError } from "./_context.ts";
 import { findModules } from "./_load.ts";
-import { type ServeSettings, WATCH_CHILD_ENV } from "./serve.ts";
+import { type ServeSettings, WATCH_CHILD_ENV } from "./_serve_settings.ts";
 
 /** How often the watched files are checked. */
 const POLL_MS = 250;

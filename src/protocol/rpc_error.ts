@@ -85,7 +85,7 @@ export class RpcError extends Error {
     if (RpcError.is(error)) return error;
     const name = typeof error === "object" && error !== null ? (error as Error).name : undefined;
     if (name === "AbortError") {
-      return new RpcError("cancelled", "the call was cancelled", { cause: error });
+      return new RpcError("cancelled", "The call was cancelled", { cause: error });
     }
     if (name === "TimeoutError") {
       return new RpcError("deadline_exceeded", "the deadline expired", { cause: error });

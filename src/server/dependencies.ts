@@ -59,6 +59,27 @@ export class DependencyScope {
     return value as Promise<T>;
   }
 
+  /**
+   * Sets a dependency's value for this call, so its resolver never runs.
+   *
+   * @param dependency The dependency.
+   * @param value Its value.
+   * @throws {TypeError} For something that is not a dependency, or one that already has a value
+   * in this call (provided or resolved: everything in a call sees one value).
+   */
+  provide(dependency: Dependency<unknown>, value: unknown): void {
+    if (typeof dependency !== "object" || dependency?.["~microapi"] !== "dependency") {
+      throw new TypeError("ctx.provide() expects a dependency made by dependency()");
+    }
+    if (this.#values.has(dependency)) {
+      throw new TypeError(
+        `Cannot provide dependency ${JSON.stringify(dependency.name)}: it already has a value in ` +
+          "this call (provide it before anything asks for it)",
+      );
+    }
+    this.#values.set(dependency, Promise.resolve(value));
+  }
+
   async #make(dependency: Dependency<unknown>, path: Dependency<unknown>[]): Promise<unknown> {
     if (this.#closed) throw new RpcError("cancelled", "The call has ended");
     const resolve = this.#overrides.get(dependency) ?? dependency.resolve;

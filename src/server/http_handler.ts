@@ -12,7 +12,6 @@ import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
-import { readTimeout } from "../protocol/timeout.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import {
   isPattern,
@@ -22,22 +21,19 @@ import {
   streamsOutput,
 } from "../schema/pattern.ts";
 import type { RequestHooks } from "./adapters/types.ts";
+import type { Admission } from "./admission.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
-import { EMPTY_HEADERS } from "./context.ts";
+import { EMPTY_HEADERS } from "./call_context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
-import { type PipelineEnv, runCall } from "./pipeline.ts";
-import { patternMismatch, type Router } from "./router.ts";
 
 /** What the HTTP transport needs from the app. */
-export interface HttpEnv extends PipelineEnv {
-  /** The method table. */
-  readonly router: Router;
+export interface HttpEnv {
+  /** The step before the pipeline. */
+  readonly admission: Admission;
   /** Input limits. */
   readonly limits: Limits;
   /** A prefix stripped from request paths (`""` for none). */
   readonly basePath: string;
-  /** True once shutdown has begun: new calls get `unavailable`. */
-  isDraining(): boolean;
   /** Answers requests that are not calls; undefined for the default 404. */
   readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
   /** Built-in endpoints under `/_microapi/` that answer GET, by path. */
@@ -50,6 +46,7 @@ export interface HttpEnv extends PipelineEnv {
  *
  * @param request The request.
  * @param env The app.
+ * @param hooks What the runtime adapter offers (idle timeouts, its JSON fast path).
  * @returns The response; for streamed output it is returned when the first message (or the final
  * status) is ready, and its body streams the rest.
  */
@@ -58,77 +55,91 @@ export function handleHttp(
   env: HttpEnv,
   hooks?: RequestHooks,
 ): Promise<Response> | Response {
+  const { admission } = env;
   const path = pathOf(request.url, env.basePath);
-  const entry = path === undefined ? undefined : env.router.lookup(path);
-  if (request.method !== "POST") {
-    const builtin = request.method === "GET" && path !== undefined
-      ? env.builtins.get(path)
-      : undefined;
-    if (builtin) return builtin(request);
-    if (path === WS_PATH) {
-      return errorResponse(
-        new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),
-        426,
-        new Headers({ upgrade: "websocket" }),
-      );
-    }
-    if (entry) {
-      return errorResponse(
-        new RpcError("unimplemented", `Use POST to call ${routeLabel(routeOf(entry))}`),
-        405,
-        new Headers({ allow: "POST" }),
-      );
-    }
-  }
-  if (!entry) {
-    if (env.fallback) return env.fallback(request);
-    return errorResponse(env.router.notFound(path ?? new URL(request.url).pathname));
+  if (request.method !== "POST") return notACall(request, path, env);
+  if (path === undefined || (env.fallback && !admission.find(path))) {
+    return notFound(request, path, env);
   }
   const pattern = request.headers.get(PATTERN_HEADER);
-  if (pattern !== null) {
-    const mismatch = isPattern(pattern) ? patternMismatch(entry, pattern) : new RpcError(
-      "invalid_argument",
-      `Header ${PATTERN_HEADER} must be one of ${PATTERNS.join(", ")}, got ${
-        JSON.stringify(pattern.slice(0, 40))
-      }`,
+  if (pattern !== null && !isPattern(pattern)) {
+    return errorResponse(
+      new RpcError(
+        "invalid_argument",
+        `Header ${PATTERN_HEADER} must be one of ${PATTERNS.join(", ")}, got ${
+          JSON.stringify(pattern.slice(0, 40))
+        }`,
+      ),
     );
-    if (mismatch) return errorResponse(mismatch);
   }
-  if (env.isDraining()) {
-    return errorResponse(new RpcError("unavailable", "The server is shutting down; try again"));
-  }
+  const call = admission.admit({
+    route: path,
+    pattern: pattern ?? undefined,
+    transport: "http",
+    metadata: request.headers,
+    timeout: request.headers.get(TIMEOUT_HEADER),
+    timeoutSource: "header",
+  });
+  if (call instanceof RpcError) return errorResponse(call);
+  const { entry } = call;
   const format = bodyFormat(entry, mediaType(request.headers.get("content-type")));
   if (typeof format !== "string") return errorResponse(format, 415);
-  let timeoutMs: number | undefined;
-  try {
-    timeoutMs = readTimeout(request.headers.get(TIMEOUT_HEADER), "header");
-  } catch (error) {
-    return errorResponse(error as RpcError);
-  }
   const streamedOutput = streamsOutput(entry.method.pattern);
   if (hooks?.onStream && (streamedOutput || format === "ndjson")) hooks.onStream();
   // A streamed response learns that the client left from its body's cancellation; anything else
   // from request.signal, watched only if the handler reads ctx.signal (it costs on Deno).
   const peer = streamedOutput ? new AbortController() : undefined;
   const sink = new HttpSink(streamedOutput, () => peer?.abort());
-  runCall(
+  call.run(
+    httpMessageSource(request, format, {
+      limits: env.limits,
+      nativeJson: hooks?.nativeJson === true,
+    }),
+    sink,
     {
-      entry,
-      transport: "http",
-      metadata: request.headers,
-      timeoutMs,
       signal: peer?.signal,
       watchPeer: (abort) => request.signal.addEventListener("abort", abort, { once: true }),
-      messages: httpMessageSource(request, format, {
-        limits: env.limits,
-        takesInput: entry.method.input !== undefined,
-        nativeJson: hooks?.nativeJson === true,
-      }),
     },
-    sink,
-    env,
   );
   return sink.response;
+}
+
+/** A request that is not a POST: a built-in endpoint, or an error (or the fallback). */
+function notACall(
+  request: Request,
+  path: string | undefined,
+  env: HttpEnv,
+): Promise<Response> | Response {
+  const builtin = request.method === "GET" && path !== undefined
+    ? env.builtins.get(path)
+    : undefined;
+  if (builtin) return builtin(request);
+  if (path === WS_PATH) {
+    return errorResponse(
+      new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),
+      426,
+      new Headers({ upgrade: "websocket" }),
+    );
+  }
+  const entry = path === undefined ? undefined : env.admission.find(path);
+  if (entry) {
+    return errorResponse(
+      new RpcError("unimplemented", `Use POST to call ${routeLabel(routeOf(entry))}`),
+      405,
+      new Headers({ allow: "POST" }),
+    );
+  }
+  return notFound(request, path, env);
+}
+
+/** No method at this path: the app's fallback, or `404 not_found`. */
+function notFound(
+  request: Request,
+  path: string | undefined,
+  env: HttpEnv,
+): Promise<Response> | Response {
+  if (env.fallback) return env.fallback(request);
+  return errorResponse(env.admission.notFound(path ?? new URL(request.url).pathname));
 }
 
 /**

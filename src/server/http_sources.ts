@@ -14,8 +14,6 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
 export interface SourceOptions {
   /** Size limits. */
   limits: Limits;
-  /** Whether the method declares an input. */
-  takesInput: boolean;
   /** The runtime's `request.json()` is its fast path (see RequestHooks.nativeJson). */
   nativeJson: boolean;
 }
@@ -23,14 +21,14 @@ export interface SourceOptions {
 /**
  * The messages in an HTTP request body.
  *
- * - `json`: one message (unary, server streaming); an empty body is `{}` when the method takes
- *   input, and no message when it does not.
+ * - `json`: one message (unary, server streaming); an empty body is no message (which the
+ *   pipeline reads as `{}` when the method takes input).
  * - `ndjson`: one message per line, read as the lines arrive.
  * - `json_array`: a JSON array of messages (for curl), read whole, within `maxMessageBytes`.
  *
  * @param request The request.
  * @param format The body format.
- * @param options Limits, whether the method takes input, how best to read JSON.
+ * @param options Limits, how best to read JSON.
  * @returns The source the pipeline reads.
  */
 export function httpMessageSource(
@@ -55,7 +53,7 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
     next() {
       if (read) return Promise.resolve(DONE);
       read = true;
-      const { limits, takesInput } = options;
+      const { limits } = options;
       if (options.nativeJson) {
         const declared = Number(request.headers.get("content-length") ?? "-1");
         if (declared > limits.maxMessageBytes) {
@@ -64,7 +62,7 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
         if (declared > 0) return readNativeJson(request).then(message);
       }
       return readWhole(request, limits.maxMessageBytes, "request body").then((text) => {
-        if (text.trim() === "") return takesInput ? message({}) : DONE;
+        if (text.trim() === "") return DONE;
         return message(parseJson(text, "request body"));
       });
     },

@@ -1,6 +1,5 @@
 import { isService, type Service } from "../schema/service.ts";
-import { type Pattern, patternWords } from "../schema/pattern.ts";
-import { routeLabel, routePath } from "../protocol/route.ts";
+import { routePath } from "../protocol/route.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { closest } from "../_util/closest.ts";
 import type { MethodEntry } from "./call.ts";
@@ -134,55 +133,6 @@ export class Router {
       details: { path },
     });
   }
-
-  /**
-   * The method at a path, as a client expecting a pattern may call it: the entry, or the error
-   * the client should get (`not_found`, or `unimplemented` for the wrong pattern).
-   *
-   * @param path The request path.
-   * @param pattern The pattern the client expects, when it said (clients before the pattern check
-   * do not).
-   * @returns The method, or the error.
-   */
-  resolve(path: string, pattern?: Pattern): MethodEntry | RpcError {
-    const entry = this.#entries.get(path);
-    if (!entry) return this.notFound(path);
-    return (pattern && patternMismatch(entry, pattern)) || entry;
-  }
-}
-
-/** The Connection call that calls a method of each pattern. */
-const CLIENT_CALLS: Record<Pattern, string> = {
-  unary: "unary()",
-  server_streaming: "serverStream()",
-  client_streaming: "clientStream()",
-  bidi_streaming: "bidiStream()",
-};
-
-/**
- * The error for a call made with another pattern than the method's, such as `unary()` on a
- * server-streaming method: `unimplemented` (the method exists, but not the way it was called),
- * naming the method's pattern and the client call to use.
- *
- * @param entry The method.
- * @param requested The pattern the client called it with.
- * @returns The error, or undefined when the patterns agree.
- */
-export function patternMismatch(entry: MethodEntry, requested: Pattern): RpcError | undefined {
-  const actual = entry.method.pattern;
-  if (actual === requested) return undefined;
-  const label = routeLabel({
-    service: entry.service,
-    method: entry.method.name,
-    version: entry.version,
-  });
-  return new RpcError(
-    "unimplemented",
-    `${label} is a ${patternWords(actual)} method, but it was called as ${
-      patternWords(requested)
-    }: call it with ${CLIENT_CALLS[actual]}`,
-    { details: { pattern: actual, requested } },
-  );
 }
 
 /** `; did you mean "x"?` for the closest names, or undefined when none is close. */

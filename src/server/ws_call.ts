@@ -18,7 +18,7 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
  *   credit, and with none left `send()` returns a promise that resolves when the client grants
  *   more. A slow reader therefore pauses the handler inside `yield`.
  */
-export class WsServerCall implements MessageSource, CallSink {
+export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
   readonly id: number;
   /** Aborted to end the call from the transport's side (cancel, protocol error, socket closed). */

@@ -1,7 +1,6 @@
 import { FrameBatcher } from "../protocol/frame_batcher.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { routePath } from "../protocol/route.ts";
 import {
   CloseCode,
   decodeClientFrame,
@@ -11,30 +10,12 @@ import {
   splitFrames,
 } from "../protocol/ws_frames.ts";
 import { streamsInput } from "../schema/pattern.ts";
-import type { PipelineEnv } from "./pipeline.ts";
-import { runCall } from "./pipeline.ts";
-import type { Router } from "./router.ts";
-import { WsServerCall } from "./ws_call.ts";
-
-/** A server-side socket, as every runtime adapter presents it. */
-export interface WsSocket {
-  /**
-   * Sends one text message.
-   *
-   * @param text The message.
-   */
-  send(text: string): void;
-  /**
-   * Closes the socket.
-   *
-   * @param code A WebSocket close code.
-   * @param reason A short reason (at most 123 bytes).
-   */
-  close(code: number, reason: string): void;
-}
+import type { ServerSocket } from "./adapters/types.ts";
+import type { Admission } from "./admission.ts";
+import { WebSocketServerCall } from "./ws_call.ts";
 
 /** WebSocket settings of an app. */
-export interface WsSettings {
+export interface WebSocketSettings {
   /** Messages a client may send on one call before it gets credit. */
   window: number;
   /** Calls that may be open at once on one socket. */
@@ -42,15 +23,13 @@ export interface WsSettings {
 }
 
 /** What a session needs from the app. */
-export interface WsEnv extends PipelineEnv {
-  /** The method table. */
-  readonly router: Router;
+export interface WebSocketSessionEnv {
+  /** The step before the pipeline. */
+  readonly admission: Admission;
   /** Input limits. */
   readonly limits: Limits;
   /** Window and call limit. */
-  readonly ws: WsSettings;
-  /** True once shutdown has begun: new calls get `unavailable`. */
-  isDraining(): boolean;
+  readonly settings: WebSocketSettings;
 }
 
 /**
@@ -68,10 +47,10 @@ const ENVELOPE_BYTES = 16 * 1024;
  * calls on the socket go on); a frame that cannot be attributed to a call closes the socket with
  * the matching close code, since the connection can no longer be trusted.
  */
-export class WsSession {
-  #socket: WsSocket;
-  #env: WsEnv;
-  #calls = new Map<number, WsServerCall>();
+export class WebSocketSession {
+  #socket: ServerSocket;
+  #env: WebSocketSessionEnv;
+  #calls = new Map<number, WebSocketServerCall>();
   #lastId = 0;
   #batcher: FrameBatcher;
   #closed = false;
@@ -88,8 +67,8 @@ export class WsSession {
    *   else is going out (the client asked with `?ack=1`; see docs/protocol.md).
    */
   constructor(
-    socket: WsSocket,
-    env: WsEnv,
+    socket: ServerSocket,
+    env: WebSocketSessionEnv,
     onClosed: () => void = () => {},
     options: { ack?: boolean } = {},
   ) {
@@ -103,9 +82,9 @@ export class WsSession {
     this.#send({
       type: "hello",
       protocol: 1,
-      window: env.ws.window,
+      window: env.settings.window,
       max_message_bytes: env.limits.maxMessageBytes,
-      max_calls: env.ws.maxCalls,
+      max_calls: env.settings.maxCalls,
     });
   }
 
@@ -267,27 +246,29 @@ export class WsSession {
     }
     this.#lastId = frame.id;
     const env = this.#env;
-    if (env.isDraining()) {
-      return this.#reject(
-        frame.id,
-        new RpcError("unavailable", "The server is shutting down; try again"),
-      );
-    }
-    if (this.#calls.size >= env.ws.maxCalls) {
+    const admitted = env.admission.admit({
+      route: frame,
+      pattern: frame.pattern,
+      transport: "websocket",
+      metadata: new Headers(frame.metadata),
+      // Already read by the frame codec (a bad one is a bad frame); admission's check is a no-op.
+      timeout: frame.timeout_ms,
+      timeoutSource: "frame",
+    });
+    if (admitted instanceof RpcError) return this.#reject(frame.id, admitted);
+    if (this.#calls.size >= env.settings.maxCalls) {
       return this.#reject(
         frame.id,
         new RpcError(
           "resource_exhausted",
-          `Too many concurrent calls on this connection (limit ${env.ws.maxCalls})`,
+          `Too many concurrent calls on this connection (limit ${env.settings.maxCalls})`,
         ),
       );
     }
     if (large && "input" in frame && this.#over(frame.input)) {
       return this.#reject(frame.id, oversize(env.limits.maxMessageBytes));
     }
-    const entry = env.router.resolve(routePath(frame), frame.pattern);
-    if (entry instanceof RpcError) return this.#reject(frame.id, entry);
-    const streamed = streamsInput(entry.method.pattern);
+    const streamed = streamsInput(admitted.entry.method.pattern);
     if (streamed && "input" in frame) {
       return this.#reject(
         frame.id,
@@ -297,30 +278,18 @@ export class WsSession {
         ),
       );
     }
-    // A single input travels in the open frame; none there means {} (as an empty HTTP body does).
-    const input = streamed ? undefined : {
-      value: "input" in frame ? frame.input : entry.method.input ? {} : undefined,
-    };
-    const call = new WsServerCall(frame.id, {
+    // A single input travels in the open frame; without one the call has no input message (which
+    // the pipeline reads as {}, as it does an empty HTTP body).
+    const input = streamed ? undefined : { value: "input" in frame ? frame.input : undefined };
+    const call = new WebSocketServerCall(frame.id, {
       send: (out) => this.#send(out),
-      inboundWindow: env.ws.window,
-      outboundWindow: frame.window ?? env.ws.window,
+      inboundWindow: env.settings.window,
+      outboundWindow: frame.window ?? env.settings.window,
       input,
       onEnded: () => this.#calls.delete(frame.id),
     });
     this.#calls.set(frame.id, call);
-    runCall(
-      {
-        entry,
-        transport: "websocket",
-        metadata: new Headers(frame.metadata),
-        timeoutMs: frame.timeout_ms,
-        signal: call.peer.signal,
-        messages: call,
-      },
-      call,
-      env,
-    );
+    admitted.run(call, call, { signal: call.peer.signal });
   }
 
   /** Ends a call that never started. */

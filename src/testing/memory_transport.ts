@@ -72,23 +72,24 @@ export class MemoryTransport implements ClientTransport {
       done: (c) => this.#calls.delete(c),
     });
     this.#calls.add(call);
-    const entry = this.#app.resolve(route, pattern);
-    if (entry instanceof RpcError) {
-      call.fail(entry);
+    const admitted = this.#app.admission.admit({
+      route,
+      pattern,
+      transport: "memory",
+      metadata,
+      timeout: call.timeoutMs,
+      timeoutSource: "frame",
+    });
+    if (admitted instanceof RpcError) {
+      call.fail(admitted);
       return call;
     }
     if (!streamsInput(pattern)) {
-      call.input.push(input === undefined ? (entry.method.input ? {} : undefined) : wire(input));
+      // No input is no message, which the pipeline reads as {} (as over HTTP and WebSocket).
+      if (input !== undefined) call.input.push(wire(input));
       call.input.end();
     }
-    this.#app.dispatch({
-      entry,
-      transport: "memory",
-      metadata,
-      timeoutMs: call.timeoutMs,
-      signal: call.peer.signal,
-      messages: call.source,
-    }, call.sink);
+    admitted.run(call.source, call.sink, { signal: call.peer.signal });
     return call;
   }
 

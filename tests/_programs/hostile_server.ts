@@ -1,6 +1,6 @@
 /**
  * Serves two apps full of user code that fails in every way a user callback can (middleware that
- * does not wait for next(), handlers and generators that throw or reject, dependencies that fail
+ * does not return next()'s outcome, handlers and generators that throw or reject, dependencies that fail
  * to resolve or clean up, a schema that throws, a fallback that throws, shutdown hooks and a
  * lifespan teardown that throw) and whose onError itself fails: asynchronously in app "a" (with
  * CORS), synchronously in app "b". Prints {"a": url, "b": url, "runtime": ...}. SIGTERM shuts
@@ -13,18 +13,29 @@ const Empty = z.object({});
 const Tick = z.object({ i: z.number() });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// Plain JavaScript could pass these; the Middleware type refuses the first two.
-const voidNext = ((_ctx: unknown, next: () => Promise<void>) => {
+// Plain JavaScript could pass these; the Middleware type refuses them all (it needs next()'s
+// outcome back).
+const voidNext = ((_ctx: unknown, next: () => Promise<unknown>) => {
   void next();
 }) as unknown as Middleware;
 // deno-lint-ignore require-await
-const asyncVoidNext: Middleware = async (_ctx, next) => {
+const asyncVoidNext = (async (_ctx: unknown, next: () => Promise<unknown>) => {
   void next();
-};
-const lateNext: Middleware = (_ctx, next) => {
+}) as unknown as Middleware;
+const lateNext = ((_ctx: unknown, next: () => Promise<unknown>) => {
   setTimeout(() => void next(), 10);
   return Promise.resolve();
-};
+}) as unknown as Middleware;
+const awaitedNext = (async (_ctx: unknown, next: () => Promise<unknown>) => {
+  await next();
+}) as unknown as Middleware;
+const swallowed = (async (_ctx: unknown, next: () => Promise<unknown>) => {
+  try {
+    return await next();
+  } catch {
+    return { output: "forged" };
+  }
+}) as unknown as Middleware;
 
 const failing = dependency("failing", async () => {
   await sleep(5);
@@ -58,6 +69,14 @@ function services(): Service[] {
     .method("late_next", { output: Empty, middleware: [lateNext] }, async () => {
       await sleep(20);
       return {};
+    })
+    .method("awaited_next", { output: Empty, middleware: [awaitedNext] }, async () => {
+      await sleep(5);
+      return {};
+    })
+    .method("swallowed", { output: Empty, middleware: [swallowed] }, async () => {
+      await sleep(5);
+      throw new Error("the handler failed under a middleware that swallows it");
     });
 
   const handlers = new Service("handlers")

@@ -28,7 +28,8 @@ test(`e2e user code: failing callbacks end their calls, never the ${runtime} ser
       for (const transport of ["http", "ws"] as const) {
         await using connection = new Connection(url, { transport });
         const where = `${url} ${transport}`;
-        // Middleware that did not wait for next(), with the rest of the call still running.
+        // Middleware that did not return next()'s outcome: some with the rest of the call still
+        // running, one that waited for it and dropped it, one that swallowed its error.
         assert.equal(await code(connection.unary("mw/void_next")), "internal", where);
         assert.equal(
           await code(connection.serverStream("mw/void_next_stream").toArray()),
@@ -37,6 +38,8 @@ test(`e2e user code: failing callbacks end their calls, never the ${runtime} ser
         );
         assert.equal(await code(connection.unary("mw/async_void_next")), "internal", where);
         assert.equal(await code(connection.unary("mw/late_next")), "internal", where);
+        assert.equal(await code(connection.unary("mw/awaited_next")), "internal", where);
+        assert.equal(await code(connection.unary("mw/swallowed")), "internal", where);
         // Handlers and generators that fail; each report makes onError fail too.
         for (const method of ["throws", "thenable", "bad_output"]) {
           assert.equal(await code(connection.unary(`handlers/${method}`)), "internal", where);

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { rejection } from "../_harness.ts";
 import { connect, eachTransport } from "../_transports.ts";
-import { MicroAPI, RpcError } from "../../mod.ts";
-import { accounts } from "../../examples/auth.ts";
+import { MicroAPI, RpcError, Service, z } from "../../mod.ts";
+import { Account, accounts, currentUser, requireRole, sessions } from "../../examples/auth.ts";
 
 function code(error: unknown): string {
   assert.ok(RpcError.is(error), `expected an RpcError, got ${error}`);
@@ -52,6 +52,45 @@ eachTransport(
       });
     } finally {
       await alice[Symbol.asyncDispose]();
+    }
+  },
+);
+
+eachTransport(
+  "auth recipe: each call looks its token up once, however many dependencies need the account",
+  async (t) => {
+    await using alice = await connect(new MicroAPI({ services: [accounts] }), t, {
+      authorization: "Bearer t-alice",
+    });
+    const before = sessions.lookups;
+    // close_account needs requireRole("admin"), which needs currentUser: one lookup, in bearerAuth.
+    await alice.connection.unary("accounts/close_account", { name: "carol" });
+    assert.equal(sessions.lookups - before, 1);
+    await alice.connection.unary("accounts/me");
+    assert.equal(sessions.lookups - before, 2);
+  },
+);
+
+eachTransport(
+  "auth recipe: a method that needs the user without bearerAuth in front is refused",
+  async (t) => {
+    const careless = new Service("careless")
+      .method(
+        "me",
+        { output: Account, deps: { user: currentUser } },
+        (_input, ctx) => ctx.deps.user,
+      )
+      .method("admin", { output: z.object({}), deps: { admin: requireRole("admin") } }, () => ({}));
+    await using c = await connect(new MicroAPI({ services: [careless] }), t, {
+      authorization: "Bearer t-alice",
+    });
+    for (const method of ["careless/me", "careless/admin"]) {
+      const error = await rejection(c.connection.unary(method));
+      assert.equal(code(error), "unauthenticated", method);
+      assert.equal(
+        (error as Error).message,
+        "Not signed in: this method needs the bearerAuth middleware",
+      );
     }
   },
 );

@@ -13,8 +13,8 @@ export interface RequestHooks {
   onStream?: () => void;
   /**
    * `request.json()` is the runtime's fastest way to read a JSON body and its syntax errors say
-   * where they are (a `Deno.serve` request: its `json()` skips the body stream, about 3 us of a
-   * 15 us call).
+   * where they are (a `Deno.serve` request: its `json()` skips the body stream; the measurements
+   * are in bench/README.md, "Where the time goes").
    */
   nativeJson?: boolean;
 }

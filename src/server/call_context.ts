@@ -1,8 +1,8 @@
-import type { AppState, Context } from "../schema/context.ts";
+import type { AppState } from "../schema/context.ts";
 import type { Dependency } from "../schema/dependency.ts";
+import type { MiddlewareContext } from "../schema/middleware.ts";
 import type { Pattern } from "../schema/pattern.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { MAX_TIMEOUT_MS } from "../protocol/timeout.ts";
 import { DependencyScope, type Overrides } from "./dependencies.ts";
 
 /** Response headers that refuse changes once they have been sent. */
@@ -38,7 +38,7 @@ class ResponseHeaders extends Headers {
   }
 }
 
-/** What a transport tells the pipeline about a new call. */
+/** What admission knows about a new call. */
 export interface CallInit {
   /** The service's name. */
   service: string;
@@ -52,9 +52,9 @@ export interface CallInit {
   transport: string;
   /** Request metadata. */
   metadata: Headers;
-  /** The timeout the client asked for, in milliseconds. */
+  /** The timeout the client asked for, in milliseconds, as readTimeout() read it. */
   timeoutMs: number | undefined;
-  /** Starts watching for the client going away; see IncomingCall.watchPeer. */
+  /** Starts watching for the client going away; see RunOptions.watchPeer. */
   watchPeer?: (abort: () => void) => void;
   /** The app's state. */
   state: AppState;
@@ -75,12 +75,13 @@ export function peerGone(): RpcError {
 export const EMPTY_HEADERS: Headers = new Headers();
 
 /**
- * The server's implementation of {@linkcode Context}: owns the call's abort state and its deadline
- * timer. What a call may never use is made on first use: the AbortSignal (and the transport's
- * watch for a disconnect, which on Deno costs a listener on `request.signal`), response headers,
- * trailers, dependencies. A unary call whose handler reads none of them allocates none of them.
+ * The server's implementation of {@linkcode MiddlewareContext} (the {@linkcode Context} handlers
+ * see, plus `provide()`): owns the call's abort state and its deadline timer. What a call may
+ * never use is made on first use: the AbortSignal (and the transport's watch for a disconnect,
+ * which on Deno costs a listener on `request.signal`), response headers, trailers, dependencies.
+ * A unary call whose handler reads none of them allocates none of them.
  */
-export class CallContext implements Context {
+export class CallContext implements MiddlewareContext {
   readonly service: string;
   readonly method: string;
   readonly version: number | undefined;
@@ -99,6 +100,7 @@ export class CallContext implements Context {
   #overrides: Overrides;
   #scope: DependencyScope | undefined;
   #deps: Record<string, unknown> = {};
+  #pastMiddleware = false;
 
   /**
    * Creates the context and starts the deadline timer.
@@ -116,9 +118,8 @@ export class CallContext implements Context {
     this.#overrides = init.overrides;
     this.#watchPeer = init.watchPeer;
     if (init.timeoutMs !== undefined) {
-      // Transports read timeouts with readTimeout(), which caps them; a transport that did not is
-      // held to the cap here too, since a longer timer would fire at once.
-      const ms = Math.min(init.timeoutMs, MAX_TIMEOUT_MS);
+      // Admission read it with readTimeout(), which caps it at what a timer can wait.
+      const ms = init.timeoutMs;
       this.deadline = Date.now() + ms;
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -162,6 +163,23 @@ export class CallContext implements Context {
   get<T>(dependency: Dependency<T>): Promise<T> {
     this.#scope ??= new DependencyScope(this, this.#overrides);
     return this.#scope.get(dependency);
+  }
+
+  provide<T>(dependency: Dependency<T>, value: NoInfer<T>): void {
+    if (this.#pastMiddleware) {
+      throw new TypeError(
+        `Cannot provide dependency ${
+          JSON.stringify((dependency as { name?: unknown } | undefined)?.name)
+        }: the call has passed its middleware (call ctx.provide() before next())`,
+      );
+    }
+    this.#scope ??= new DependencyScope(this, this.#overrides);
+    this.#scope.provide(dependency, value);
+  }
+
+  /** The call has passed its middleware: from now on, `provide()` throws. */
+  endMiddleware(): void {
+    this.#pastMiddleware = true;
   }
 
   /**

@@ -1,0 +1,51 @@
+import type { ParsedArgs } from "./_args.ts";
+import { type CliContext, UsageError } from "./_context.ts";
+
+/**
+ * What `serve` and `serve --watch` share: the resolved options, and the variable that tells a
+ * server process it runs under `--watch`. Its own file, so that serve.ts and watch.ts (which
+ * restarts serve.ts in a child process) do not import each other.
+ */
+
+/** Set in the environment of the server process `serve --watch` runs and restarts. */
+export const WATCH_CHILD_ENV = "MICROAPI_WATCH_CHILD";
+
+/** The resolved options of `serve`. */
+export interface ServeSettings {
+  /** The port. */
+  readonly port: number;
+  /** The interface. */
+  readonly host: string;
+  /** CORS origins, if given. */
+  readonly cors: readonly string[] | undefined;
+  /** Whether to publish introspection, if given. */
+  readonly introspection: boolean | undefined;
+  /** Whether to serve the dev console, if given. */
+  readonly console: boolean | undefined;
+}
+
+/**
+ * Reads and checks the options of `serve`.
+ *
+ * @param args The parsed arguments.
+ * @param ctx The CLI context.
+ * @returns The settings.
+ * @throws {UsageError} For a port that is not a number from 0 to 65535.
+ */
+export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings {
+  const portText = (args.options.port as string | undefined) ?? ctx.env("PORT") ?? "8080";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new UsageError(
+      `Invalid port ${JSON.stringify(portText)}: expected a number from 0 to 65535`,
+    );
+  }
+  const introspection = args.options.introspection as boolean | undefined;
+  return {
+    port,
+    host: (args.options.host as string | undefined) ?? "127.0.0.1",
+    cors: args.options.cors as string[] | undefined,
+    introspection,
+    console: args.options.console as boolean | undefined,
+  };
+}

@@ -1,0 +1,154 @@
+import type { AppState, Context } from "../schema/context.ts";
+import type { DependencyMap } from "../schema/dependency.ts";
+import type { Middleware } from "../schema/middleware.ts";
+import type { Service } from "../schema/service.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { MicroAPI } from "./app.ts";
+import type { CorsOptions } from "./cors.ts";
+import type { WebSocketSettings } from "./ws_session.ts";
+
+/** WebSocket settings of an app. */
+export interface WebSocketOptions {
+  /**
+   * Origins allowed to open a WebSocket from a browser (`https://app.example.com`). Requests
+   * without an Origin header (not from a browser) are always allowed. Default: any origin. Set
+   * this when browsers authenticate with cookies, so other sites cannot open sockets as your
+   * users.
+   */
+  allowedOrigins?: string[];
+  /** Messages a client may send on one call before it needs credit. Default 256. */
+  window?: number;
+  /** Calls that may be open at once on one socket. Default 100. */
+  maxCalls?: number;
+}
+
+/**
+ * Setup and teardown around the app's life: code before `yield` runs before the server accepts
+ * calls, code after it once the calls in flight have drained.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type Lifespan, MicroAPI } from "../../mod.ts";
+ *
+ * const log: string[] = [];
+ * const lifespan: Lifespan = async function* () {
+ *   log.push("connect"); // open the database, say, and put it in app.state
+ *   yield;
+ *   log.push("close");
+ * };
+ * const app = new MicroAPI({ services: [], lifespan });
+ * await app.start(); // app.serve() starts the app too
+ * await app.stop();
+ * assert.deepEqual(log, ["connect", "close"]);
+ * ```
+ */
+export type Lifespan = (app: MicroAPI) => AsyncGenerator<unknown, void, undefined>;
+
+/** How an app is set up. */
+export interface MicroAPIOptions {
+  /** The services to serve. */
+  services: Iterable<Service>;
+  /** Middleware around every call, outermost first (see {@linkcode Middleware}). */
+  middleware?: Middleware[];
+  /** Dependencies resolved before every method of every service. */
+  deps?: DependencyMap;
+  /** The initial state, which handlers read as `ctx.state` (see {@linkcode AppState}). */
+  state?: Partial<AppState>;
+  /** Setup and teardown around the app's life. */
+  lifespan?: Lifespan;
+  /** Input limits; see {@linkcode Limits} for the defaults. */
+  limits?: Partial<Limits>;
+  /** A path prefix for every route, such as `/rpc`. Default none. */
+  basePath?: string;
+  /**
+   * Called with errors the client only sees as `internal`: a handler that threw something other
+   * than an RpcError, an invalid response message, a failed cleanup, a middleware that did not
+   * return `next()`'s result. Default: `console.error`. It may be async; if it throws or rejects, that
+   * failure and the error it was given go to `console.error` instead (the call is not affected).
+   */
+  onError?: (error: unknown, ctx: Context) => void;
+  /**
+   * The WebSocket transport, served at `<basePath>/_microapi/ws` by `serve()`; `false` turns it
+   * off. Default: on, with the defaults of {@linkcode WebSocketOptions}.
+   */
+  websocket?: WebSocketOptions | false;
+  /**
+   * Health checking: `GET <basePath>/_microapi/health` and the `health` service (`check`,
+   * `watch`). Default on; `false` turns both off.
+   */
+  health?: boolean;
+  /**
+   * Answers requests that are not calls (no method at that path, and not a built-in endpoint):
+   * static files, a page of your own. Default: a `404 not_found` error body. If it throws,
+   * rejects or returns something other than a Response, the request is answered
+   * `500 internal` and the error goes to `console.error` (it belongs to no call, so `onError`
+   * does not see it).
+   */
+  fallback?: (request: Request) => Response | Promise<Response>;
+  /**
+   * Publish the introspection document (services, methods, message schemas; what
+   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`. Default: on,
+   * unless the environment says production: `MICROAPI_ENV=production`, or `NODE_ENV=production`
+   * when `MICROAPI_ENV` is unset.
+   */
+  introspection?: boolean;
+  /**
+   * Serve the dev console, a page to call every method from a browser, at
+   * `GET <basePath>/_microapi/console` (docs/console.md). Default: on when introspection is and
+   * the environment does not say production; `true` serves it anyway (it needs introspection on),
+   * `false` turns it off alone.
+   */
+  console?: boolean;
+  /**
+   * Names for the schemas in the introspection document, by identity, such as the export names of
+   * the modules they come from. A schema's `.meta({ id })` takes precedence; unnamed method
+   * schemas are called `<Method>Request` and `<Method>Response`.
+   */
+  schemaNames?: ReadonlyMap<object, string>;
+  /**
+   * Lets web pages from other origins make HTTP calls (CORS): answers preflights and exposes the
+   * response headers. Default: no cross-origin access. (WebSockets have their own
+   * `websocket.allowedOrigins`.)
+   */
+  cors?: CorsOptions;
+}
+
+/**
+ * Reads and checks the base path option.
+ *
+ * @param basePath The option.
+ * @returns The prefix without trailing slashes (`""` for none).
+ * @throws {TypeError} For a base path that does not start with `/`.
+ */
+export function resolveBasePath(basePath: string | undefined): string {
+  const trimmed = (basePath ?? "").replace(/\/+$/, "");
+  if (trimmed !== "" && !trimmed.startsWith("/")) {
+    throw new TypeError(`Invalid basePath ${JSON.stringify(basePath)}: start it with "/"`);
+  }
+  return trimmed;
+}
+
+/**
+ * Reads and checks the WebSocket options, with their defaults.
+ *
+ * @param options The option (`false` for off).
+ * @returns The settings, or undefined when WebSockets are off.
+ * @throws {RangeError} For a window or call limit that is not a positive integer.
+ */
+export function resolveWebSocketSettings(
+  options: WebSocketOptions | false | undefined,
+): WebSocketSettings | undefined {
+  if (options === false) return undefined;
+  return {
+    window: positive("websocket.window", options?.window ?? 256),
+    maxCalls: positive("websocket.maxCalls", options?.maxCalls ?? 100),
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`Invalid ${name}: expected a positive integer, got ${value}`);
+  }
+  return value;
+}

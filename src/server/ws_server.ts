@@ -1,0 +1,97 @@
+import { RpcError } from "../protocol/rpc_error.ts";
+import { WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
+import type { ServerSocket, SocketEvents, WebSocketEndpoint } from "./adapters/types.ts";
+import { errorResponse, pathOf } from "./http_handler.ts";
+import { drainingError, type InFlight } from "./in_flight.ts";
+import { WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
+
+/** How an app's WebSocket endpoint is set up. */
+export interface WebSocketServerOptions {
+  /** The app's base path (`""` for none); the endpoint is at `<basePath>/_microapi/ws`. */
+  basePath: string;
+  /** Origins a browser may open a socket from; undefined for any. */
+  allowedOrigins: readonly string[] | undefined;
+  /** Whether the app is draining (no new sockets then). */
+  inFlight: InFlight;
+}
+
+/**
+ * The app's WebSocket endpoint, as runtime adapters use it, and the sessions it has open. Its
+ * policy, in the order applied to an upgrade request: the origin must be allowed (when the app
+ * lists origins and the request comes from a browser), the app must not be draining, and the
+ * client must offer the `microapi.v1` subprotocol or none. `?ack=1` on the URL asks the session to
+ * answer every client message at once (docs/protocol.md). Calls on an open socket go through the
+ * app's admission like every other transport's.
+ */
+export class WebSocketServer implements WebSocketEndpoint {
+  #path: string;
+  #origins: ReadonlySet<string> | undefined;
+  #inFlight: InFlight;
+  #env: WebSocketSessionEnv;
+  #sessions = new Set<WebSocketSession>();
+
+  /**
+   * Creates the endpoint.
+   *
+   * @param env What each session needs: admission, limits, WebSocket settings.
+   * @param options Base path, allowed origins, draining state.
+   */
+  constructor(env: WebSocketSessionEnv, options: WebSocketServerOptions) {
+    this.#env = env;
+    this.#path = options.basePath + WS_PATH;
+    this.#origins = options.allowedOrigins && new Set(options.allowedOrigins);
+    this.#inFlight = options.inFlight;
+  }
+
+  /** How many sockets are open. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  matches(request: Request): boolean {
+    return pathOf(request.url, "") === this.#path;
+  }
+
+  accept(request: Request): Response | { protocol: string | undefined } {
+    const origin = request.headers.get("origin");
+    if (this.#origins && origin !== null && !this.#origins.has(origin)) {
+      return errorResponse(
+        new RpcError("permission_denied", `Origin ${origin} may not open a WebSocket here`),
+      );
+    }
+    if (this.#inFlight.draining) return errorResponse(drainingError());
+    const offered = request.headers.get("sec-websocket-protocol");
+    if (offered === null) return { protocol: undefined };
+    if (offered.split(",").some((p) => p.trim() === WS_PROTOCOL)) {
+      return { protocol: WS_PROTOCOL };
+    }
+    return errorResponse(
+      new RpcError(
+        "invalid_argument",
+        `Unsupported WebSocket subprotocol ${JSON.stringify(offered)}: offer ${WS_PROTOCOL}`,
+      ),
+    );
+  }
+
+  open(socket: ServerSocket, request: Request): SocketEvents {
+    const ack = new URL(request.url).searchParams.get("ack") === "1";
+    const session: WebSocketSession = new WebSocketSession(socket, this.#env, () => {
+      this.#sessions.delete(session);
+    }, { ack });
+    this.#sessions.add(session);
+    return {
+      message: (data) => session.receive(data),
+      close: (code, reason) => session.closed(code, reason),
+    };
+  }
+
+  /**
+   * Closes every open socket.
+   *
+   * @param code The close code.
+   * @param reason Why.
+   */
+  closeAll(code: number, reason: string): void {
+    for (const session of this.#sessions) session.close(code, reason);
+  }
+}
