@@ -16,6 +16,7 @@ export interface ClientCallStateInit {
 }
 
 const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
+const ACCEPTED: Promise<void> = Promise.resolve();
 
 /**
  * The state of one call as the client sees it, the same on every transport: a transport's
@@ -44,7 +45,7 @@ export abstract class ClientCallState implements ClientCall {
   #options: CallOptions;
   #streamedInput: boolean;
   #queue = new Queue<unknown>();
-  #waiters = new Queue<PromiseWithResolvers<IteratorResult<unknown, undefined>>>();
+  #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
   #pulling: Promise<void> | undefined;
   #ended = false;
   #finished = false;
@@ -64,16 +65,18 @@ export abstract class ClientCallState implements ClientCall {
 
   // ---- ClientCall ----
 
-  async send(message: unknown): Promise<void> {
-    if (this.#failure) throw this.#failure;
+  send(message: unknown): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
     if (!this.#streamedInput) {
-      throw new TypeError("This call's input is not streamed: the input was sent already");
+      return Promise.reject(
+        new TypeError("This call's input is not streamed: the input was sent already"),
+      );
     }
-    this.assertOpen();
-    if (this.#ended) throw new StreamClosedError("Cannot send after end()");
-    const accepted = this.writeMessage(message);
-    if (accepted) await accepted;
-    if (this.#failure) throw this.#failure;
+    if (this.#finished) {
+      return Promise.reject(new StreamClosedError("Cannot send: the call has ended"));
+    }
+    if (this.#ended) return Promise.reject(new StreamClosedError("Cannot send after end()"));
+    return this.writeMessage(message) ?? ACCEPTED;
   }
 
   end(): void {
@@ -91,9 +94,10 @@ export abstract class ClientCallState implements ClientCall {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#finished) return Promise.resolve(DONE);
     if (this.pull) return this.#pull();
-    const waiter = Promise.withResolvers<IteratorResult<unknown, undefined>>();
-    this.#waiters.push(waiter);
-    return waiter.promise;
+    // A second read while one waits gets the message after the first one's.
+    if (this.#waiter) return this.#waiter.promise.then(() => this.receive(), () => this.receive());
+    this.#waiter = Promise.withResolvers();
+    return this.#waiter.promise;
   }
 
   cancel(reason?: unknown): void {
@@ -126,11 +130,24 @@ export abstract class ClientCallState implements ClientCall {
 
   /**
    * Throws unless a message may still go out: the call's failure, or StreamClosedError when it
-   * has ended. For a wire that waits before it writes (for credit, say).
+   * has ended. For a wire that waits before it writes (for room or credit): check again after the
+   * wait.
    */
   protected assertOpen(): void {
     if (this.#failure) throw this.#failure;
     if (this.#finished) throw new StreamClosedError("Cannot send: the call has ended");
+  }
+
+  /**
+   * For a wire whose write may have to wait: the wait, then the call's failure if it failed
+   * meanwhile (what `send()` rejects with).
+   *
+   * @param room Resolves when the wire has room again.
+   * @returns Resolves when the wire can take another message; rejects if the call failed.
+   */
+  protected async afterRoom(room: Promise<void>): Promise<void> {
+    await room;
+    if (this.#failure) throw this.#failure;
   }
 
   /**
@@ -165,9 +182,10 @@ export abstract class ClientCallState implements ClientCall {
   protected onMessage(message: unknown): void {
     if (this.#finished) return;
     // A server may send headers only when it has some; the callback fires anyway.
-    this.onHeaders(new Headers());
-    const waiter = this.#waiters.size > 0 ? this.#waiters.take() : undefined;
+    if (!this.#headersSeen) this.onHeaders(new Headers());
+    const waiter = this.#waiter;
     if (waiter) {
+      this.#waiter = undefined;
       this.consumed();
       waiter.resolve({ done: false, value: message });
     } else {
@@ -183,11 +201,12 @@ export abstract class ClientCallState implements ClientCall {
    */
   protected onEnd(error: RpcError | undefined, trailers: Headers): void {
     if (this.#finished) return;
-    this.onHeaders(new Headers());
+    if (!this.#headersSeen) this.onHeaders(new Headers());
     this.#options.onTrailers?.(trailers);
     if (error) return this.#fail(error);
     this.#finish();
-    while (this.#waiters.size > 0) this.#waiters.take().resolve(DONE);
+    this.#waiter?.resolve(DONE);
+    this.#waiter = undefined;
   }
 
   /**
@@ -203,11 +222,12 @@ export abstract class ClientCallState implements ClientCall {
   // ---- the wire part, supplied by the transport ----
 
   /**
-   * Writes one message. Called only while the input is open.
+   * Writes one message. Called only while the input is open; `send()` returns what this returns.
    *
    * @param message The message.
    * @returns undefined when the wire can take another at once, or a promise that resolves when
-   * it can (and rejects if the message could not be sent).
+   * it can and rejects, with the call's failure, if the call fails first (see
+   * {@linkcode ClientCallState.afterRoom}).
    */
   protected abstract writeMessage(message: unknown): Promise<void> | undefined;
 
@@ -260,7 +280,8 @@ export abstract class ClientCallState implements ClientCall {
     if (this.#finished) return;
     this.#failure = error;
     // Messages already received stay readable; the error comes after them.
-    while (this.#waiters.size > 0) this.#waiters.take().reject(error);
+    this.#waiter?.reject(error);
+    this.#waiter = undefined;
     this.#finish();
   }
 

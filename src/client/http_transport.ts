@@ -256,7 +256,8 @@ class HttpCall extends ClientCallState {
   }
 
   protected writeMessage(message: unknown): Promise<void> | undefined {
-    return this.#init.writer!.write(JSON.stringify(message) ?? "null");
+    const room = this.#init.writer!.write(JSON.stringify(message) ?? "null");
+    return room && this.afterRoom(room);
   }
 
   protected writeEnd(): void {

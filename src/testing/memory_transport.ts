@@ -153,7 +153,8 @@ class MemoryCall extends ClientCallState {
   }
 
   protected writeMessage(message: unknown): Promise<void> | undefined {
-    return this.input.push(wire(message));
+    const room = this.input.push(wire(message));
+    return room && this.afterRoom(room);
   }
 
   protected writeEnd(): void {

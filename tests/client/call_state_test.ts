@@ -182,3 +182,22 @@ eachTransport(
     assert.deepEqual(await target.connection.unary("calls/metadata", undefined, options), expected);
   },
 );
+
+eachTransport(
+  "ClientCall.receive(): two reads at once get consecutive messages, in order",
+  async (transport) => {
+    await using target = await connect(app(), transport);
+    const call = target.connection.open("calls/count", "server_streaming", {}, { n: 3 });
+    const [first, second] = await within(
+      Promise.all([call.receive(), call.receive()]),
+      3000,
+      "two reads",
+    );
+    assert.deepEqual([first, second], [{ done: false, value: { n: 0 } }, {
+      done: false,
+      value: { n: 1 },
+    }]);
+    assert.deepEqual(await call.receive(), { done: false, value: { n: 2 } });
+    assert.equal((await call.receive()).done, true);
+  },
+);
