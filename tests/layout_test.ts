@@ -1,8 +1,10 @@
 /**
  * The architecture, checked (STYLE.md, docs/architecture.md):
  *
- * - the library (what `mod.ts` and `@microapi/core/testing` import) has no `node:` imports and no
- *   dependency but zod, and does not reach into the CLI;
+ * - the library (what `mod.ts`, `@microapi/core/testing` and `@microapi/core/transport` import) has
+ *   no `node:` imports and no dependency but zod, and does not reach into the CLI;
+ * - the client entry (`@microapi/core/client`, src/client/mod.ts) imports no package at all, zod
+ *   included, and no server code: a browser bundle of a generated client carries only the client;
  * - imports between the folders of src/ go one way: `schema <- protocol <- {server, client}`,
  *   `codegen <- schema`; server and client never import each other (only `testing/` joins them);
  *   `_util/` may be imported by anything and imports nothing else; the façade `mod.ts` and the CLI
@@ -46,6 +48,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // Protobuf from zod: only the Connect entry point and the CLI load it (it brings @bufbuild/protobuf).
   protobuf: ["protocol", "schema", "_util"],
   testing: ["server", "client", "protocol", "schema", "_util"],
+  // The transport authors' entry point: both sides' neutral calls and the wire pieces.
+  transport: ["server", "client", "protocol", "schema", "_util"],
   // The CLI is the top: it may import anything, and nothing in src/ but itself imports it.
   cli: [
     "mod.ts",
@@ -267,7 +271,11 @@ async function graph(
 }
 
 test("layout: the library imports nothing from node: and nothing but zod", async () => {
-  const { files, external } = await graph(["mod.ts", "src/testing/mod.ts"]);
+  const { files, external } = await graph([
+    "mod.ts",
+    "src/testing/mod.ts",
+    "src/transport/mod.ts",
+  ]);
   assert.ok(files.length > 20, `expected the whole library, found ${files.length} files`);
   assert.ok(files.every((f) => !f.startsWith("src/cli/")), "the library must not import the CLI");
   assert.ok(
@@ -279,6 +287,24 @@ test("layout: the library imports nothing from node: and nothing but zod", async
     ["zod"],
     `external imports: ${JSON.stringify([...external])}`,
   );
+});
+
+test("layout: the client entry imports no package at all, and no server code", async () => {
+  const { files, external } = await graph(["src/client/mod.ts"]);
+  assert.ok(files.includes("src/client/connection.ts"), `found ${files}`);
+  assert.deepEqual([...external], [], "the client entry's graph imports a package");
+  assert.deepEqual(
+    files.filter((file) => !/^src\/(client|protocol|schema|_util)\//.test(file)),
+    [],
+    "the client entry's graph reaches beyond client/, protocol/, schema/ and _util/",
+  );
+});
+
+test("entry points: @microapi/core exports every name of @microapi/core/client, the same values", async () => {
+  const core: Record<string, unknown> = await import("../mod.ts");
+  const client: Record<string, unknown> = await import("../src/client/mod.ts");
+  const missing = Object.keys(client).filter((name) => core[name] !== client[name]);
+  assert.deepEqual(missing, [], "client names @microapi/core lacks or exports another value for");
 });
 
 test("layout: imports go schema <- protocol <- {server, client}, codegen <- schema", async () => {

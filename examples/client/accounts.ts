@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ClientCallOptions, connectionOf } from "../../mod.ts";
+import { type ClientCallOptions, connectionOf } from "../../src/client/mod.ts";
 import type {
   Account,
   CloseAccountRequest,

@@ -10,7 +10,7 @@ import {
   type ClientCallOptions,
   ClientStream,
   connectionOf,
-} from "../../mod.ts";
+} from "../../src/client/mod.ts";
 import type { AggregateResult, DataPoint } from "./types.ts";
 
 /**

@@ -6,7 +6,11 @@
  * @module
  */
 
-import { BidiStream, type ClientCallOptions, connectionOf } from "../../mod.ts";
+import {
+  BidiStream,
+  type ClientCallOptions,
+  connectionOf,
+} from "../../src/client/mod.ts";
 import type { ChatMessage, ChatReply } from "./types.ts";
 
 /**

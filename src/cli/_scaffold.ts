@@ -106,7 +106,7 @@ if (import.meta.main) {
 }
 `;
 
-const CLIENT = `import { Connection } from "@microapi/core";
+const CLIENT = `import { Connection } from "@microapi/core/client";
 import { greeter } from "./lib/mod.ts";
 
 // Calls the server through the client generated in lib/ (deno task generate).
@@ -153,6 +153,19 @@ function cliCommand(core: string): string {
   return "microapi";
 }
 
+/**
+ * The import map entries of a new project. A package specifier (`jsr:`, `npm:`) serves its
+ * subpaths by itself; a path or URL of a copy's `mod.ts` needs its client entry mapped too,
+ * since the generated client in `lib/` imports `@microapi/core/client`.
+ */
+function libraryImports(core: string): Record<string, string> {
+  if (!/\/mod\.ts$/.test(core) || /^(jsr|npm):/.test(core)) return { "@microapi/core": core };
+  return {
+    "@microapi/core": core,
+    "@microapi/core/client": core.replace(/mod\.ts$/, "src/client/mod.ts"),
+  };
+}
+
 function denoJson(options: ScaffoldOptions): string {
   const cli = cliCommand(options.core);
   return JSON.stringify(
@@ -164,7 +177,7 @@ function denoJson(options: ScaffoldOptions): string {
         client: "deno run -A client.ts",
         test: "deno test -A",
       },
-      imports: { "@microapi/core": options.core, zod: ZOD },
+      imports: { ...libraryImports(options.core), zod: ZOD },
       ...(options.link === undefined ? {} : { links: [options.link] }),
       ...(options.vendored
         ? { nodeModulesDir: "manual", exclude: [`${options.link?.replace(/^\.\//, "")}/`] }

@@ -137,14 +137,18 @@ function commandPath(file: string, cwd: string): string {
   return `./${path}`;
 }
 
-/** Resolves the library and zod in the bundle to the bundled runtime (one copy of each). */
+/**
+ * Resolves the library and zod in the bundle to the bundled runtime (one copy of each). The
+ * client entry point resolves to the whole library too: it exports a subset of its names, the
+ * same classes.
+ */
 function aliasPlugin(kit: string, zod: string): Record<string, unknown> {
   return {
     name: "microapi-aliases",
     setup(builder: {
       onResolve(options: { filter: RegExp }, resolve: () => { path: string }): void;
     }) {
-      builder.onResolve({ filter: /^@microapi\/core$/ }, () => ({ path: kit }));
+      builder.onResolve({ filter: /^@microapi\/core(\/client)?$/ }, () => ({ path: kit }));
       builder.onResolve({ filter: /^zod(\/v4)?$/ }, () => ({ path: zod }));
     },
   };

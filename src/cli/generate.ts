@@ -30,7 +30,7 @@ export const generateCommand: CommandSpec = {
       name: "import",
       type: "string",
       value: "<specifier>",
-      description: "What the client imports the runtime from (default: @microapi/core)",
+      description: "What the client imports the runtime from (default: @microapi/core/client)",
     },
     {
       name: "standalone",

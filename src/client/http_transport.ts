@@ -15,9 +15,9 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import { type Route, routePath } from "../protocol/route.ts";
 import { decodeResponseLine } from "../protocol/stream_lines.ts";
 import { type Pattern, streamsInput, streamsOutput } from "../schema/pattern.ts";
-import { StreamClosedError } from "../schema/stream_closed_error.ts";
 import { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
+import { ClientCallState, mergeMetadata } from "./call_state.ts";
 import type { ClientCall, ClientTransport } from "./transport.ts";
 
 /** How the HTTP transport is set up. */
@@ -33,8 +33,6 @@ export interface HttpTransportOptions {
   /** The fetch to use; default the global one. */
   fetch?: typeof fetch;
 }
-
-const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
 
 /**
  * Calls over HTTP, with the protocol of docs/protocol.md: unary as one JSON exchange, streams as
@@ -72,7 +70,8 @@ export class HttpTransport implements ClientTransport {
         body: input === undefined ? undefined : JSON.stringify(input),
         signal: control.signal,
       });
-      const trailers = takeHeaders(response, options);
+      const { headers, trailers } = splitHeaders(response);
+      options.onHeaders?.(headers);
       if (!response.ok) {
         const error = await errorFromResponse(response, this.#limits);
         options.onTrailers?.(trailers);
@@ -135,8 +134,7 @@ export class HttpTransport implements ClientTransport {
     contentType: string,
     pattern: Pattern,
   ): Headers {
-    const headers = new Headers(this.#metadata);
-    if (options.metadata) new Headers(options.metadata).forEach((v, k) => headers.set(k, v));
+    const headers = mergeMetadata(this.#metadata, options.metadata);
     headers.set("content-type", contentType);
     // The server answers a call made with the wrong pattern with a clear error.
     headers.set(PATTERN_HEADER, pattern);
@@ -164,8 +162,8 @@ function parseResponse(text: string): unknown {
   }
 }
 
-/** Hands response headers to `onHeaders` and returns the trailers (the `trailer-` headers). */
-function takeHeaders(response: Response, options: CallOptions): Headers {
+/** A response's headers without its trailers (the `trailer-` headers), and the trailers. */
+function splitHeaders(response: Response): { headers: Headers; trailers: Headers } {
   const trailers = new Headers();
   let headers = response.headers;
   let copied = false;
@@ -178,8 +176,7 @@ function takeHeaders(response: Response, options: CallOptions): Headers {
     trailers.set(name.slice(TRAILER_PREFIX.length), value);
     headers.delete(name);
   });
-  options.onHeaders?.(headers);
-  return trailers;
+  return { headers, trailers };
 }
 
 /**
@@ -220,86 +217,66 @@ interface HttpCallInit {
   done: () => void;
 }
 
-/** One streaming call over HTTP. */
-class HttpCall implements ClientCall {
+/**
+ * One streaming call over HTTP: the request body is the client's messages (NDJSON), the response
+ * body the server's, read as the application asks for them. The call's state is
+ * {@linkcode ClientCallState}'s.
+ */
+class HttpCall extends ClientCallState {
   #init: HttpCallInit;
   #response: Promise<Response>;
+  #trailers = new Headers();
   #reader: NdjsonReader | undefined;
-  #failure: RpcError | undefined;
-  #ended = false;
-  #finished = false;
   #lineIndex = 0;
 
   constructor(init: HttpCallInit) {
+    super({
+      control: init.control,
+      options: init.options,
+      streamedInput: init.writer !== undefined,
+    });
     this.#init = init;
     // Looked at as soon as it arrives: an early error response must stop the sender.
     this.#response = init.response.then(async (response) => {
-      const trailers = takeHeaders(response, init.options);
+      const { headers, trailers } = splitHeaders(response);
+      this.onHeaders(headers);
       if (!response.ok) {
         const error = await errorFromResponse(response, init.limits);
-        init.options.onTrailers?.(trailers);
+        this.onEnd(error, trailers);
         throw error;
       }
+      this.#trailers = trailers;
       return response;
     }).catch((error) => {
-      this.#fail(init.control.failure(error, `Cannot reach ${init.url}`));
-      throw this.#failure;
+      this.onFailure(this.control.failure(error, `Cannot reach ${init.url}`));
+      throw this.failure;
     });
     this.#response.catch(() => {});
+    this.watchSignal();
   }
 
-  async send(message: unknown): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    const writer = this.#init.writer;
-    if (!writer) {
-      throw new TypeError("This call's input is not streamed: the input was sent already");
-    }
-    if (this.#finished) throw new StreamClosedError("Cannot send: the call has ended");
-    if (this.#ended) throw new StreamClosedError("Cannot send after end()");
-    const accepted = writer.write(JSON.stringify(message) ?? "null");
-    if (accepted) await accepted;
-    if (this.#failure) throw this.#failure;
+  protected writeMessage(message: unknown): Promise<void> | undefined {
+    const room = this.#init.writer!.write(JSON.stringify(message) ?? "null");
+    return room && this.afterRoom(room);
   }
 
-  end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#init.writer?.close();
+  protected writeEnd(): void {
+    this.#init.writer!.close();
   }
 
-  async receive(): Promise<IteratorResult<unknown, undefined>> {
-    if (this.#finished) {
-      if (this.#failure) throw this.#failure;
-      return DONE;
-    }
-    try {
-      const response = await this.#response;
-      if (!this.#init.streamedOutput) return await this.#receiveSingle(response);
-      return await this.#receiveLine(response);
-    } catch (error) {
-      this.#fail(this.#init.control.failure(error, "The connection was lost"));
-      throw this.#failure;
-    }
-  }
-
-  cancel(reason?: unknown): void {
-    if (this.#finished) return;
-    const error = RpcError.is(reason)
-      ? reason
-      : new RpcError("cancelled", "The call was cancelled", { cause: reason });
-    this.#init.control.abort(error);
-    this.#fail(error);
+  protected override writeCancel(error: RpcError): void {
     this.#reader?.cancel(error);
   }
 
-  async #receiveSingle(response: Response): Promise<IteratorResult<unknown, undefined>> {
-    const limits = this.#init.limits;
-    const text = await readBodyText(response.body, limits.maxMessageBytes, "response body");
-    this.#finish();
-    return { done: false, value: parseResponse(text) };
-  }
-
-  async #receiveLine(response: Response): Promise<IteratorResult<unknown, undefined>> {
+  protected override async pull(): Promise<void> {
+    const response = await this.#response;
+    if (!this.#init.streamedOutput) {
+      // Client streaming: one JSON response, its trailers in the response's headers.
+      const limits = this.#init.limits;
+      const text = await readBodyText(response.body, limits.maxMessageBytes, "response body");
+      this.onMessage(parseResponse(text));
+      return this.onEnd(undefined, this.#trailers);
+    }
     if (!this.#reader) {
       const type = mediaType(response.headers.get("content-type"));
       if (type !== NDJSON_TYPE || !response.body) {
@@ -321,28 +298,14 @@ class HttpCall implements ClientCall {
       );
     }
     const decoded = decodeResponseLine(line, this.#lineIndex++);
-    if (decoded.kind === "message") return { done: false, value: decoded.value };
-    this.#init.options.onTrailers?.(decoded.trailers);
-    if (decoded.error) throw decoded.error;
-    this.#finish();
-    return DONE;
+    if (decoded.kind === "message") return this.onMessage(decoded.value);
+    this.onEnd(decoded.error, decoded.trailers);
   }
 
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    if (!this.#ended) {
-      // The server has answered: release the request body too.
-      this.#ended = true;
-      this.#init.writer?.close();
-    }
+  protected override release(failure: RpcError | undefined): void {
+    // The server has answered, or the call failed: release the request body too.
+    if (failure) this.#init.writer?.error(failure);
+    else this.#init.writer?.close();
     this.#init.done();
-  }
-
-  #fail(error: RpcError): void {
-    if (this.#failure) return;
-    this.#failure = error;
-    this.#init.writer?.error(error);
-    this.#finish();
   }
 }

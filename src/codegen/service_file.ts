@@ -6,7 +6,7 @@ import { LINE_WIDTH, list } from "./layout.ts";
 
 /** What a service file needs besides the service. */
 export interface ServiceFileOptions {
-  /** The module the runtime is imported from, such as `@microapi/core`. */
+  /** The module the runtime is imported from, such as `@microapi/core/client`. */
   readonly importFrom: string;
   /** The path of types.ts relative to this file: `./types.ts` or `../types.ts`. */
   readonly typesPath: string;

@@ -16,59 +16,81 @@ export const WS_PATH = "/_microapi/ws";
 
 /** Opens a call. For unary and server streaming, `input` carries the one request message. */
 export interface OpenFrame {
+  /** The frame's type. */
   type: "open";
+  /** The call's id, chosen by the client: positive, increasing on the socket. */
   id: number;
+  /** The service's name. */
   service: string;
+  /** The method's name. */
   method: string;
+  /** The service's version, for a versioned service. */
   version?: number;
+  /** Request metadata. */
   metadata?: Record<string, string>;
+  /** The deadline, in milliseconds from now. */
   timeout_ms?: number;
   /** The pattern the client calls the method with; a call with the wrong one fails at once. */
   pattern?: Pattern;
   /** How many messages the client will buffer before it grants more credit. */
   window?: number;
+  /** For unary and server streaming: the request message. */
   input?: unknown;
 }
 
 /** One message of a call, either direction. */
 export interface MessageFrame {
+  /** The frame's type. */
   type: "message";
+  /** The call's id. */
   id: number;
+  /** The message. */
   data: unknown;
 }
 
 /** The client has sent all its messages. */
 export interface HalfCloseFrame {
+  /** The frame's type. */
   type: "half_close";
+  /** The call's id. */
   id: number;
 }
 
 /** The client cancels the call. */
 export interface CancelFrame {
+  /** The frame's type. */
   type: "cancel";
+  /** The call's id. */
   id: number;
 }
 
 /** Lets the peer send `n` more messages of the call. */
 export interface CreditFrame {
+  /** The frame's type. */
   type: "credit";
+  /** The call's id. */
   id: number;
+  /** How many more messages the peer may send. */
   n: number;
 }
 
 /** Keepalive, either direction; the peer answers `pong`. */
 export interface PingFrame {
+  /** The frame's type. */
   type: "ping";
 }
 
 /** The answer to `ping`. */
 export interface PongFrame {
+  /** The frame's type. */
   type: "pong";
 }
 
 /** The server's first frame: what the client may assume for every call on this socket. */
 export interface HelloFrame {
+  /** The frame's type. */
   type: "hello";
+  /** The protocol's version. */
   protocol: 1;
   /** Messages a client may send on a call before its first credit. */
   window: number;
@@ -80,16 +102,23 @@ export interface HelloFrame {
 
 /** Response headers of a call; sent before its first message when there are any. */
 export interface HeadersFrame {
+  /** The frame's type. */
   type: "headers";
+  /** The call's id. */
   id: number;
+  /** The response headers. */
   metadata: Record<string, string>;
 }
 
 /** The final status of a call: `ok`, or an error; with trailers. */
 export interface EndFrame extends Partial<Omit<ErrorBody, "code">> {
+  /** The frame's type. */
   type: "end";
+  /** The call's id. */
   id: number;
+  /** `ok`, or the error's code (with the error's message and details beside it). */
   code: string;
+  /** The trailers. */
   trailers?: Record<string, string>;
 }
 

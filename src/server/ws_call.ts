@@ -1,4 +1,5 @@
 import { Queue } from "../_util/queue.ts";
+import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { headersToRecord } from "../protocol/stream_lines.ts";
 import type { ServerFrame } from "../protocol/ws_frames.ts";
@@ -10,7 +11,7 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
  * One call on a WebSocket, seen from the server: the pipeline reads the client's messages from it
  * (a {@linkcode MessageSource}) and writes the response into it (a {@linkcode CallSink}).
  *
- * Flow control, both directions, in messages:
+ * Flow control, both directions, in messages (the accounting is src/protocol/credit.ts):
  * - Inbound: the client may send `window` messages before its first credit. As the handler takes
  *   messages, credit is returned in batches of half a window, so the queue here never holds more
  *   than `window` messages; a client that sends beyond its credit fails the call.
@@ -25,15 +26,11 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   readonly peer: AbortController = new AbortController();
   #send: (frame: ServerFrame) => void;
   #onEnded: () => void;
-  #window: number;
   #queue = new Queue<unknown>();
   #halfClosed = false;
   #waiter: PromiseWithResolvers<IteratorResult<unknown, undefined>> | undefined;
-  #received = 0;
-  #allowed: number;
-  #takenSinceGrant = 0;
-  #credit: number;
-  #creditWaiter: PromiseWithResolvers<void> | undefined;
+  #inbound: InboundCredit;
+  #outbound: OutboundCredit;
   #ended = false;
 
   /**
@@ -53,9 +50,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
     this.id = id;
     this.#send = options.send;
     this.#onEnded = options.onEnded;
-    this.#window = options.inboundWindow;
-    this.#allowed = options.inboundWindow;
-    this.#credit = options.outboundWindow;
+    this.#inbound = new InboundCredit(options.inboundWindow);
+    this.#outbound = new OutboundCredit(options.outboundWindow);
     if (options.input) {
       // Unary and server streaming: the one input came with the open frame; nothing follows.
       if (options.input.value !== undefined) this.#queue.push(options.input.value);
@@ -80,13 +76,12 @@ export class WebSocketServerCall implements MessageSource, CallSink {
     if (this.#halfClosed) {
       return this.#violation("invalid_argument", "A message arrived after half_close");
     }
-    if (this.#received >= this.#allowed) {
+    if (!this.#inbound.receive()) {
       return this.#violation(
         "resource_exhausted",
-        `The client sent more messages than its credit allows (window ${this.#window})`,
+        `The client sent more messages than its credit allows (window ${this.#inbound.window})`,
       );
     }
-    this.#received++;
     if (this.#waiter) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
@@ -111,9 +106,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
    * @param n How many more messages may be sent.
    */
   onCredit(n: number): void {
-    this.#credit += n;
-    this.#creditWaiter?.resolve();
-    this.#creditWaiter = undefined;
+    this.#outbound.grant(n);
   }
 
   /**
@@ -148,13 +141,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   /** The handler took a message: return credit in batches of half a window. */
   #taken(): void {
     if (this.#halfClosed) return;
-    this.#takenSinceGrant++;
-    if (this.#takenSinceGrant * 2 >= this.#window) {
-      const n = this.#takenSinceGrant;
-      this.#takenSinceGrant = 0;
-      this.#allowed += n;
-      this.#send({ type: "credit", id: this.id, n });
-    }
+    const n = this.#inbound.consume();
+    if (n > 0) this.#send({ type: "credit", id: this.id, n });
   }
 
   // ---- CallSink: what the pipeline writes ----
@@ -166,13 +154,11 @@ export class WebSocketServerCall implements MessageSource, CallSink {
 
   send(message: unknown): Promise<void> | undefined {
     if (this.#ended) return undefined;
-    if (this.#credit > 0) {
-      this.#credit--;
+    if (this.#outbound.take()) {
       this.#send({ type: "message", id: this.id, data: message });
       return undefined;
     }
-    this.#creditWaiter ??= Promise.withResolvers<void>();
-    return this.#creditWaiter.promise.then(() => this.send(message));
+    return this.#outbound.ready().then(() => this.send(message));
   }
 
   close(error: RpcError | undefined, trailers: Headers): void {
@@ -185,8 +171,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
       ...(error ? error.toBody() : { code: "ok" }),
       ...(record ? { trailers: record } : {}),
     });
-    this.#creditWaiter?.resolve();
-    this.#creditWaiter = undefined;
+    this.#outbound.release();
     this.#onEnded();
   }
 }

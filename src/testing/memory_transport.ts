@@ -3,9 +3,9 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import type { Route } from "../protocol/route.ts";
 import type { Pattern } from "../schema/pattern.ts";
 import { streamsInput } from "../schema/pattern.ts";
-import { StreamClosedError } from "../schema/stream.ts";
 import { CallControl } from "../client/call_control.ts";
 import type { CallOptions } from "../client/call_options.ts";
+import { ClientCallState, mergeMetadata, unaryOverOpen } from "../client/call_state.ts";
 import type { ClientCall, ClientTransport } from "../client/transport.ts";
 import type { MicroAPI } from "../server/app.ts";
 import type { CallSink, MessageSource } from "../server/call.ts";
@@ -54,16 +54,11 @@ export class MemoryTransport implements ClientTransport {
   }
 
   async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
-    const call = this.open(route, "unary", options, input);
-    const first = await call.receive();
-    if (first.done) throw new RpcError("internal", "The server ended the call without a response");
-    await call.receive();
-    return first.value;
+    return await unaryOverOpen(this.open(route, "unary", options, input));
   }
 
   open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
-    const metadata = new Headers(this.#metadata);
-    if (options.metadata) new Headers(options.metadata).forEach((v, k) => metadata.set(k, v));
+    const metadata = mergeMetadata(this.#metadata, options.metadata);
     const call = new MemoryCall({
       control: new CallControl(options, this.#timeoutMs),
       options,
@@ -108,92 +103,81 @@ interface MemoryCallInit {
   done: (call: MemoryCall) => void;
 }
 
-/** One call in memory: a channel each way, and the server-side views of them. */
-class MemoryCall implements ClientCall {
+/**
+ * One call in memory: a channel from client to server, and the server's sink writing into the
+ * client's {@linkcode ClientCallState}, which holds at most `window` unread messages before the
+ * sink pushes back.
+ */
+class MemoryCall extends ClientCallState {
   /** Client to server. */
   readonly input: Channel<unknown>;
-  /** Server to client. */
-  readonly output: Channel<unknown>;
   /** Aborted to cancel the call on the server's side. */
   readonly peer: AbortController = new AbortController();
   readonly source: MessageSource;
   readonly sink: CallSink;
   #init: MemoryCallInit;
-  #ended = false;
-  #finished = false;
-  #failure: RpcError | undefined;
+  #space: PromiseWithResolvers<void> | undefined;
 
   constructor(init: MemoryCallInit) {
+    super({ control: init.control, options: init.options, streamedInput: init.streamedInput });
     this.#init = init;
     this.input = new Channel(init.window);
-    this.output = new Channel(init.window);
     this.source = {
       next: () => this.input.next(),
       cancel: () => this.input.clear(),
     };
     this.sink = {
-      open: (headers) => init.options.onHeaders?.(new Headers(headers)),
-      send: (message) => this.output.push(wire(message)),
-      close: (error, trailers) => {
-        init.options.onTrailers?.(new Headers(trailers));
-        if (error) this.fail(RpcError.fromBody(error.toBody()));
-        else this.#finish();
+      open: (headers) => this.onHeaders(new Headers(headers)),
+      send: (message) => {
+        this.onMessage(wire(message));
+        if (this.finished || this.buffered < init.window) return undefined;
+        this.#space ??= Promise.withResolvers<void>();
+        return this.#space.promise;
       },
+      close: (error, trailers) =>
+        this.onEnd(error ? RpcError.fromBody(error.toBody()) : undefined, new Headers(trailers)),
     };
-    const signal = init.control.signal;
-    if (signal.aborted) this.cancel(signal.reason);
-    else signal.addEventListener("abort", () => this.cancel(signal.reason), { once: true });
+    this.watchSignal();
   }
 
   get timeoutMs(): number | undefined {
-    return this.#init.control.timeoutMs;
+    return this.control.timeoutMs;
   }
 
-  async send(message: unknown): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    if (!this.#init.streamedInput) {
-      throw new TypeError("This call's input is not streamed: the input was sent already");
-    }
-    if (this.#finished) throw new StreamClosedError("Cannot send: the call has ended");
-    if (this.#ended) throw new StreamClosedError("Cannot send after end()");
-    const accepted = this.input.push(wire(message));
-    if (accepted) await accepted;
-    if (this.#failure) throw this.#failure;
+  /**
+   * Ends the call for the client with the server's answer, an error, before the pipeline ran.
+   *
+   * @param error The error.
+   */
+  fail(error: RpcError): void {
+    this.onEnd(error, new Headers());
   }
 
-  end(): void {
-    if (this.#ended || !this.#init.streamedInput) return;
-    this.#ended = true;
+  protected writeMessage(message: unknown): Promise<void> | undefined {
+    const room = this.input.push(wire(message));
+    return room && this.afterRoom(room);
+  }
+
+  protected writeEnd(): void {
     this.input.end();
   }
 
-  receive(): Promise<IteratorResult<unknown, undefined>> {
-    return this.output.next();
-  }
-
-  cancel(reason?: unknown): void {
-    if (this.#finished) return;
-    const error = RpcError.is(reason)
-      ? reason
-      : new RpcError("cancelled", "The call was cancelled", { cause: reason });
+  protected override writeCancel(): void {
     this.peer.abort();
-    this.fail(error);
   }
 
-  /** Ends the call for the client with an error, after the messages already sent. */
-  fail(error: RpcError): void {
-    if (this.#finished) return;
-    this.#failure = error;
-    this.output.fail(error);
-    this.input.clear();
-    this.#finish();
+  protected override consumed(): void {
+    if (this.buffered < this.#init.window) this.#makeRoom();
   }
 
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.output.end();
-    this.#init.control.dispose();
+  protected override release(failure: RpcError | undefined): void {
+    if (failure) this.input.clear();
+    this.#makeRoom();
     this.#init.done(this);
+  }
+
+  #makeRoom(): void {
+    this.#space?.resolve();
+    this.#space = undefined;
   }
 }

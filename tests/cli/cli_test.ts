@@ -502,3 +502,17 @@ test("cli: a directory loads its modules but not tests, declarations, generated 
   assert.equal(outcome.code, 0, outcome.stderr);
   assert.match(outcome.stdout, /^1 service, 1 method \(api\/helpers\.ts, api\/svc\.ts\)$/m);
 });
+
+test("cli: a service module may import @microapi/core/client (Bun: the CLI's own copy)", async () => {
+  await using dir = await project({
+    "svc.ts": SERVICE.replace(
+      'import { Service, z } from "@microapi/core";',
+      'import { Service, z } from "@microapi/core";\n' +
+        'import { RpcError } from "@microapi/core/client";\n' +
+        'export const notFound = new RpcError("not_found", "No such thing");',
+    ),
+  });
+  const info = await cli(["info", "svc.ts"], { cwd: dir.path });
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /hello +greet +unary/);
+});

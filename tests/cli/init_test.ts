@@ -115,6 +115,16 @@ test("init: refuses to overwrite files, and fills the current directory without 
   assert.equal(given.code, 0, given.stderr);
   const mapped = JSON.parse(await readFile(`${other.path}/deno.json`, "utf8"));
   assert.equal(mapped.imports["@microapi/core"], modUrl);
+  // The generated client imports the client entry point: mapped next to it, and it resolves.
+  assert.equal(
+    mapped.imports["@microapi/core/client"],
+    modUrl.replace(/mod\.ts$/, "src/client/mod.ts"),
+  );
+  const check = await run([denoBinary(), "check", "client.ts", "main_test.ts"], {
+    cwd: other.path,
+    timeoutMs: 120_000,
+  });
+  assert.equal(check.code, 0, `deno check:\n${check.stdout}\n${check.stderr}`);
   assert.equal(mapped.links, undefined);
   assert.match(mapped.tasks.generate, /^deno run -A file:\/\/\S+\/cli\.ts generate main\.ts/);
   assert.doesNotMatch(await readFile(`${other.path}/README.md`, "utf8"), /comes from/);

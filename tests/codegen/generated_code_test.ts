@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { test } from "../_harness.ts";
-import { cli, denoBinary, modUrl, run, tempDir } from "../_cli.ts";
+import { cli, denoBinary, run, tempDir } from "../_cli.ts";
 
 const SOURCES = {
   kitchen_sink: "tests/codegen/_kitchen_sink.ts",
@@ -19,7 +19,11 @@ const SOURCES = {
 test("generate: the code passes deno check, deno lint, and deno fmt --check at the default width; one import per module", async () => {
   await using dir = await tempDir();
   const config = {
-    imports: { "@microapi/core": modUrl, zod: "npm:zod@^4.6.7" },
+    // Generated code imports the client entry point; the import map names it as a project would.
+    imports: {
+      "@microapi/core/client": new URL("../../src/client/mod.ts", import.meta.url).href,
+      zod: "npm:zod@^4.6.7",
+    },
     lint: {
       rules: {
         include: ["explicit-module-boundary-types", "eqeqeq", "verbatim-module-syntax"],

@@ -3,7 +3,8 @@
  * for this file; a Bun project and a Deno project (`"nodeModulesDir": "manual"`, installed with
  * `npm install`) in temporary directories outside the checkout install it, the way the README's
  * "Install" section says, with zod from the npm registry. Each serves a service on a real socket
- * and calls it through the client `microapi generate` wrote, uses `@microapi/core/testing`, and
+ * and calls it through the client `microapi generate` wrote (which imports
+ * `@microapi/core/client`), uses `@microapi/core/testing` and `@microapi/core/transport`, and
  * type-checks against the package's declarations.
  */
 import assert from "node:assert/strict";
@@ -75,7 +76,9 @@ export const app = new MicroAPI({ services: [hello] });
 
 /** Serves the app, calls it through the generated client, and in memory through ./testing. */
 const MAIN = `import { Connection, RpcError } from "@microapi/core";
+import { Connection as ClientConnection } from "@microapi/core/client";
 import { createTestConnection } from "@microapi/core/testing";
+import { OutboundCredit } from "@microapi/core/transport";
 import { hello } from "./lib/mod.ts";
 import { app } from "./service.ts";
 
@@ -94,8 +97,9 @@ console.log(JSON.stringify({
   ticks,
   invalid,
   memory: await memory.unary("hello/greet", { name: "memory" }),
-  // One copy of each module behind both entry points.
-  sameConnectionClass: memory instanceof Connection,
+  // One copy of each module behind every entry point.
+  sameConnectionClass: memory instanceof Connection && Connection === ClientConnection,
+  transport: new OutboundCredit(1).take(),
 }));
 `;
 
@@ -105,6 +109,7 @@ const EXPECTED = {
   invalid: "invalid_argument",
   memory: { text: "Hello, memory" },
   sameConnectionClass: true,
+  transport: true,
 };
 
 /** Writes the app and generates its client with the CLI (from the file). */

@@ -11,7 +11,7 @@ import {
   type ClientCallOptions,
   ClientStream,
   connectionOf,
-} from "@microapi/core";
+} from "@microapi/core/client";
 import type {
   DrawResponse,
   GetRecordRequest,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type ClientCallOptions, connectionOf } from "@microapi/core";
+import { type ClientCallOptions, connectionOf } from "@microapi/core/client";
 import type { TicksResponse, WhoamiResponse } from "./types.ts";
 
 /**

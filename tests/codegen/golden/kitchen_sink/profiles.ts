@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type ClientCallOptions, connectionOf } from "@microapi/core";
+import { type ClientCallOptions, connectionOf } from "@microapi/core/client";
 import type { GetRequest, Profile } from "./types.ts";
 
 /**

@@ -9,7 +9,7 @@
 import {
   type ClientCallOptions as MicroapiClientCallOptions,
   connectionOf,
-} from "@microapi/core";
+} from "@microapi/core/client";
 import type {
   ClientCallOptions,
   Connection,

@@ -1,0 +1,243 @@
+import { FrameBatcher } from "../protocol/frame_batcher.ts";
+import { RpcError } from "../protocol/rpc_error.ts";
+import {
+  type ClientFrame,
+  CloseCode,
+  type CreditFrame,
+  decodeServerFrame,
+  encodeFrame,
+  type EndFrame,
+  type HeadersFrame,
+  type HelloFrame,
+  type MessageFrame,
+  type OpenFrame,
+  splitFrames,
+  WS_PROTOCOL,
+} from "../protocol/ws_frames.ts";
+import { Keepalive } from "./ws_keepalive.ts";
+import { type ClientSocket, openClientSocket, type WebSocketApi } from "./ws_socket.ts";
+
+/** The frames the server sends about one call. */
+export type CallFrame = HeadersFrame | MessageFrame | CreditFrame | EndFrame;
+
+/** What an open frame carries besides its type and id. */
+export type OpenFields = Omit<OpenFrame, "type" | "id">;
+
+/** A call as the link sees it: where its frames go. */
+export interface LinkedCall {
+  /**
+   * A frame for this call arrived (after an `end` frame, the link has forgotten the call).
+   *
+   * @param frame The frame.
+   */
+  frame(frame: CallFrame): void;
+  /**
+   * The socket is gone: the call fails with `error`.
+   *
+   * @param error `unavailable`, saying why.
+   */
+  lost(error: RpcError): void;
+}
+
+/** How a link is set up. */
+export interface WebSocketLinkOptions {
+  /** Which WebSocket API to use. */
+  api: WebSocketApi;
+  /** How long a silence is before the link pings the server, while calls are open. */
+  keepaliveMs: number;
+  /** How long to wait to connect and for the server's hello. */
+  connectTimeoutMs: number;
+  /** The largest batch of frames sent in one WebSocket message, in characters. */
+  maxBatchChars: number;
+}
+
+/**
+ * One open socket and the calls multiplexed on it: it gives each call an id, routes the server's
+ * frames to their call, batches what the calls send (see {@linkcode FrameBatcher}), and checks
+ * that the server is alive while calls are open (see {@linkcode Keepalive}). When the socket
+ * goes, every call on it fails at once.
+ */
+export class WebSocketLink {
+  /** The server's hello: its window and limits. */
+  readonly hello: HelloFrame;
+  #socket: ClientSocket;
+  #batcher: FrameBatcher;
+  #keepalive: Keepalive;
+  #calls = new Map<number, LinkedCall>();
+  #nextId = 1;
+  #dead = false;
+  #onDead: () => void;
+
+  private constructor(
+    socket: ClientSocket,
+    hello: HelloFrame,
+    options: WebSocketLinkOptions,
+    onDead: () => void,
+  ) {
+    this.#socket = socket;
+    this.hello = hello;
+    this.#onDead = onDead;
+    this.#batcher = new FrameBatcher((text) => socket.send(text), options.maxBatchChars);
+    this.#keepalive = new Keepalive(options.keepaliveMs, {
+      ping: () => this.send({ type: "ping" }),
+      dead: (silence) => {
+        this.#socket.close(CloseCode.goingAway, "keepalive timeout");
+        this.#lost(1006, `no answer from the server for ${silence} ms`);
+      },
+    });
+  }
+
+  /**
+   * Opens a socket and waits for the server's hello.
+   *
+   * @param url The `ws:` or `wss:` URL of the endpoint.
+   * @param options API, keepalive, connect timeout, batch size.
+   * @param onDead Called once when the socket is gone.
+   * @returns The link.
+   * @throws {RpcError} `unavailable` when the server cannot be reached, does not greet, or does
+   * not greet in time.
+   */
+  static async connect(
+    url: string,
+    options: WebSocketLinkOptions,
+    onDead: () => void,
+  ): Promise<WebSocketLink> {
+    let link: WebSocketLink | undefined;
+    const hello = Promise.withResolvers<HelloFrame>();
+    const early: string[] = [];
+    const socket = await openClientSocket(url, {
+      protocols: [WS_PROTOCOL],
+      api: options.api,
+      connectTimeoutMs: options.connectTimeoutMs,
+      events: {
+        message: (text) => {
+          if (link) return link.#receive(text);
+          const first = decodeServerFrame(splitFrames(text)[0] ?? "");
+          if (first.ok && first.frame.type === "hello") {
+            hello.resolve(first.frame);
+            early.push(...splitFrames(text).slice(1));
+          } else {
+            hello.reject(
+              new RpcError(
+                "unavailable",
+                `The server at ${url} did not greet (not a MicroAPI server?)`,
+              ),
+            );
+          }
+        },
+        closed: (code, reason) => {
+          if (link) return link.#lost(code, reason);
+          hello.reject(
+            new RpcError("unavailable", `The connection to ${url} closed (${code} ${reason})`),
+          );
+        },
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const greeting = await Promise.race([
+        hello.promise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new RpcError("unavailable", `The server at ${url} did not greet in time`)),
+            options.connectTimeoutMs,
+          );
+        }),
+      ]);
+      link = new WebSocketLink(socket, greeting, options, onDead);
+      for (const text of early) link.#receive(text);
+      return link;
+    } catch (error) {
+      socket.close(CloseCode.protocolError, "no hello");
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Registers a call and sends its open frame.
+   *
+   * @param call Where the call's frames go.
+   * @param open The open frame's fields.
+   * @returns The call's id.
+   * @throws {RpcError} `unavailable` when the socket is gone.
+   */
+  start(call: LinkedCall, open: OpenFields): number {
+    if (this.#dead) throw new RpcError("unavailable", "The connection was lost");
+    const id = this.#nextId++;
+    this.#calls.set(id, call);
+    this.send({ type: "open", id, ...open });
+    this.#keepalive.start();
+    return id;
+  }
+
+  /**
+   * Forgets a call that has ended; its late frames are dropped.
+   *
+   * @param id The call's id.
+   */
+  finish(id: number): void {
+    this.#calls.delete(id);
+    if (this.#calls.size === 0) this.#keepalive.stop();
+  }
+
+  /**
+   * Sends a frame (batched with the others of this turn); dropped once the socket is gone.
+   *
+   * @param frame The frame.
+   */
+  send(frame: ClientFrame): void {
+    if (!this.#dead) this.#batcher.push(encodeFrame(frame));
+  }
+
+  /** Sends what is batched and closes the socket; calls still open fail. */
+  close(): void {
+    if (this.#dead) return;
+    this.#batcher.flush();
+    this.#socket.close(CloseCode.normal, "client closed");
+    this.#lost(CloseCode.normal, "client closed");
+  }
+
+  #receive(text: string): void {
+    this.#keepalive.heard();
+    for (const line of splitFrames(text)) {
+      const decoded = decodeServerFrame(line);
+      if (!decoded.ok) {
+        this.#socket.close(CloseCode.protocolError, "bad frame from server");
+        return this.#lost(
+          CloseCode.protocolError,
+          `the server sent a bad frame: ${decoded.problem.reason}`,
+        );
+      }
+      const frame = decoded.frame;
+      switch (frame.type) {
+        case "ping":
+          this.send({ type: "pong" });
+          continue;
+        case "pong":
+        case "hello":
+          continue;
+      }
+      const call = this.#calls.get(frame.id);
+      if (!call) continue; // a late frame for a call we gave up on
+      if (frame.type === "end") this.finish(frame.id);
+      call.frame(frame);
+    }
+  }
+
+  #lost(code: number, reason: string): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#batcher.dispose();
+    this.#keepalive.stop();
+    const error = new RpcError(
+      "unavailable",
+      `The connection was lost (${code}${reason ? `: ${reason}` : ""})`,
+    );
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    for (const call of calls) call.lost(error);
+    this.#onDead();
+  }
+}
