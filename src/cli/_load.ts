@@ -139,7 +139,9 @@ export async function loadServices(
       // Only read for names; the module that imports it has loaded, so this cannot matter.
     }
   }
-  const loaded = collectServices(modules, inputs.join(", "));
+  const loaded = collectServices(modules, inputs.join(", "), {
+    skipped: (label) => ctx.err(`warning: ${label} exports no services: skipped`),
+  });
   return { ...loaded, files: [...files.map((file) => file.path), ...imported] };
 }
 
@@ -177,15 +179,23 @@ export async function localImports(paths: readonly string[]): Promise<string[]> 
 /**
  * Collects services from modules already imported (the modules a built server embeds).
  *
+ * A file named on the command line that exports no services is an error when it is the only one;
+ * among several (`microapi serve examples/*.ts`, where a script sits beside the services) it is
+ * skipped, and `options.skipped` hears of it.
+ *
  * @param modules The modules, labelled with their paths.
  * @param source What to name in the error when there are no services.
+ * @param options `skipped`: told of each named module skipped for exporting no services.
  * @returns The services and names.
  * @throws {CliError} As {@linkcode loadServices}.
  */
 export function collectServices(
   modules: readonly ModuleExports[],
   source: string,
+  options: { skipped?: (label: string) => void } = {},
 ): LoadedServices {
+  const named = modules.filter((m) => !m.namesOnly && m.explicit !== false).length;
+  const skipped = new Set<ModuleExports>();
   const services: Service[] = [];
   const owners = new Map<string, string>();
   const schemaNames = new Map<object, string>();
@@ -200,6 +210,11 @@ export function collectServices(
       const label = `${module.label} (export ${name})`;
       if (app) throw new CliError(`Found two apps, ${app.label} and ${label}: load one at a time`);
       app = { label, options: appOptions(value) };
+    }
+    if (own.length === 0 && module.explicit !== false && named > 1) {
+      options.skipped?.(module.label);
+      skipped.add(module);
+      continue;
     }
     if (own.length === 0 && module.explicit !== false) {
       throw new CliError(
@@ -243,7 +258,7 @@ export function collectServices(
     );
   }
   return {
-    modules: modules.filter((m) => !m.namesOnly).map((m) => m.label),
+    modules: modules.filter((m) => !m.namesOnly && !skipped.has(m)).map((m) => m.label),
     files: [],
     services,
     schemaNames,

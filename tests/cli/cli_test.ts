@@ -122,6 +122,14 @@ test("cli: a file without services, a directory without services, a module that 
     errorLine(noServices),
     "error: helpers.ts exports no services (expected a Service or a MicroAPI app among its exports)",
   );
+  // Among several files, one without services is skipped with a warning (a script beside them).
+  const several = await cli(["info", "helpers.ts", "svc.ts"], { cwd });
+  assert.equal(several.code, 0, several.stderr);
+  assert.match(several.stderr, /^warning: helpers\.ts exports no services: skipped$/m);
+  assert.doesNotMatch(several.stdout, /helpers\.ts/);
+  const noneAtAll = await cli(["info", "helpers.ts", "empty/readme.ts"], { cwd });
+  assert.equal(noneAtAll.code, 1);
+  assert.match(errorLine(noneAtAll), /^error: No services found in helpers\.ts, empty\/readme\.ts/);
   const emptyDir = await cli(["generate", "empty", "--out", "lib"], { cwd });
   assert.equal(emptyDir.code, 1);
   assert.match(errorLine(emptyDir), /^error: No services found in empty \(1 module loaded;/);
