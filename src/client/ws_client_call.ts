@@ -108,9 +108,10 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   }
 
   protected writeEnd(): void {
+    // A connection that fails reaches the caller through the call's state, not through this chain.
     this.#tail = this.#tail.then(() => {
       if (!this.failure && !this.finished) this.#link!.send({ type: "half_close", id: this.#id });
-    });
+    }).catch(() => {});
   }
 
   protected override writeCancel(): void {
