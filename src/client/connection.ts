@@ -32,6 +32,13 @@ export interface ConnectionOptions {
   webSocketApi?: WebSocketApi;
   /** For `"ws"`: how many messages of one call the client buffers unread. Default 256. */
   window?: number;
+  /**
+   * For `"ws"`: how many calls may wait for the socket once the server's limit of calls open at
+   * once on it (`max_calls`, default 100) is reached. Calls beyond the limit wait in order (their
+   * timeouts and signals still apply) and go out as calls end; beyond this many waiting, a call
+   * fails at once with `resource_exhausted`. Default 10 000.
+   */
+  maxQueuedCalls?: number;
 }
 
 let defaultConnection: Connection | undefined;
@@ -91,6 +98,7 @@ export class Connection {
         timeoutMs: options.timeoutMs,
         api: options.webSocketApi,
         window: options.window,
+        maxQueuedCalls: options.maxQueuedCalls,
       });
     } else if (transport === "http") {
       this.#transport = new HttpTransport({

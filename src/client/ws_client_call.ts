@@ -31,6 +31,7 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   #link: WebSocketLink | undefined;
   #id = 0;
   #tail: Promise<void> = Promise.resolve();
+  #started = Promise.withResolvers<void>();
   #outbound = new OutboundCredit(0);
   #inbound: InboundCredit;
 
@@ -43,11 +44,14 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     super({ control: init.control, options: init.options, streamedInput: !("input" in init.open) });
     this.#init = init;
     this.#inbound = new InboundCredit(init.window);
+    // Settled when the open frame goes out, or rejected when the call ends first.
+    this.#started.promise.catch(() => {});
     this.watchSignal();
   }
 
   /**
-   * Starts the call once the connection is there: sends its open frame.
+   * Starts the call once the connection is there: sends its open frame, at once or once the
+   * server's `max_calls` leave a slot (see {@linkcode WebSocketLink.open}).
    *
    * @param link The connection, when it is open.
    */
@@ -55,18 +59,36 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     const ready = link.then((l) => {
       if (this.failure) throw this.failure;
       this.#link = l;
-      this.#outbound.grant(l.hello.window);
-      const timeout = this.control.timeoutMs;
-      this.#id = l.start(this, {
-        ...this.#init.open,
-        ...(timeout === undefined ? {} : { timeout_ms: timeout }),
-      });
+      l.open(this);
+      return this.#started.promise;
     });
     ready.catch((error) => this.onFailure(RpcError.from(error)));
     this.#tail = ready;
   }
 
   // ---- from the link ----
+
+  opening(): OpenFields | undefined {
+    if (this.finished) return undefined;
+    // A call that waited for a slot gives the server what is left of its deadline.
+    const timeout = this.control.remainingMs();
+    if (timeout === 0) {
+      this.cancel(
+        new RpcError(
+          "deadline_exceeded",
+          `The deadline of ${this.control.timeoutMs} ms expired before the call could start`,
+        ),
+      );
+      return undefined;
+    }
+    this.#outbound.grant(this.#link!.hello.window);
+    return { ...this.#init.open, ...(timeout === undefined ? {} : { timeout_ms: timeout }) };
+  }
+
+  started(id: number): void {
+    this.#id = id;
+    this.#started.resolve();
+  }
 
   frame(frame: CallFrame): void {
     switch (frame.type) {
@@ -127,8 +149,11 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     if (n > 0) this.#link.send({ type: "credit", id: this.#id, n });
   }
 
-  protected override release(): void {
+  protected override release(failure: RpcError | undefined): void {
     this.#outbound.release();
+    // A call still waiting for a slot leaves the queue, and whatever waits for its start stops.
+    this.#link?.leave(this);
+    this.#started.reject(failure ?? new RpcError("cancelled", "The call ended before it started"));
     this.#init.done(this);
   }
 }

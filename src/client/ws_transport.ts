@@ -27,6 +27,11 @@ export interface WebSocketTransportOptions {
   keepaliveMs?: number;
   /** How long to wait to connect. Default 10 000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * How many calls may wait for a slot once the server's `max_calls` are open on the socket.
+   * Default 10 000; a call beyond that fails at once with `resource_exhausted`.
+   */
+  maxQueuedCalls?: number;
 }
 
 /**
@@ -48,7 +53,8 @@ export class WebSocketTransport implements ClientTransport {
   /**
    * Creates the transport; nothing is opened until the first call.
    *
-   * @param options URL, defaults, API choice, window.
+   * @param options URL, defaults, API choice, window, queue.
+   * @throws {RangeError} For a `maxQueuedCalls` that is not a whole number.
    */
   constructor(options: WebSocketTransportOptions) {
     const url = new URL(options.url.replace(/\/+$/, "") + WS_PATH);
@@ -63,6 +69,7 @@ export class WebSocketTransport implements ClientTransport {
       window: options.window ?? 256,
       keepaliveMs: options.keepaliveMs ?? 15_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxQueuedCalls: count("maxQueuedCalls", options.maxQueuedCalls ?? 10_000, 0),
     };
   }
 
@@ -132,6 +139,14 @@ export class WebSocketTransport implements ClientTransport {
     }
     return this.#link;
   }
+}
+
+/** Checks a whole-number option. */
+function count(name: string, value: number, least: number): number {
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new RangeError(`Invalid ${name}: expected a whole number >= ${least}, got ${value}`);
+  }
+  return value;
 }
 
 /**

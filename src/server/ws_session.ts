@@ -231,6 +231,9 @@ export class WebSocketSession {
       case "half_close":
         return call.onHalfClose();
       case "cancel":
+        // The slot is free from this frame on: an open that follows it (often in the same
+        // message) must not find it taken while the call winds down.
+        this.#calls.delete(frame.id);
         return call.peer.abort();
       case "credit":
         return call.onCredit(frame.n);
