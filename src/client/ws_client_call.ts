@@ -1,6 +1,7 @@
 import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { recordToHeaders } from "../protocol/stream_lines.ts";
+import { encodeFrame } from "../protocol/ws_frames.ts";
 import type { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import { ClientCallState } from "./call_state.ts";
@@ -10,8 +11,13 @@ import type { CallFrame, LinkedCall, OpenFields, WebSocketLink } from "./ws_link
 export interface WebSocketClientCallInit {
   /** The open frame's fields; `input` is there when the input is not streamed. */
   open: OpenFields;
-  /** Messages of this call the client buffers unread (sent as the open frame's `window`). */
+  /**
+   * Messages of this call the client buffers unread (the open frame's `window`, within the
+   * server's maximum).
+   */
   window: number;
+  /** What they may add up to, in characters of their frames (the open frame's `window_bytes`). */
+  windowBytes: number;
   /** The call's cancellation. */
   control: CallControl;
   /** The caller's options. */
@@ -32,8 +38,9 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   #id = 0;
   #tail: Promise<void> = Promise.resolve();
   #started = Promise.withResolvers<void>();
+  // Set when the call opens, from the server's hello.
   #outbound = new OutboundCredit(0);
-  #inbound: InboundCredit;
+  #inbound = new InboundCredit(1);
 
   /**
    * Creates the call; nothing is sent until {@linkcode WebSocketClientCall.attach}.
@@ -43,7 +50,6 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   constructor(init: WebSocketClientCallInit) {
     super({ control: init.control, options: init.options, streamedInput: !("input" in init.open) });
     this.#init = init;
-    this.#inbound = new InboundCredit(init.window);
     // Settled when the open frame goes out, or rejected when the call ends first.
     this.#started.promise.catch(() => {});
     this.watchSignal();
@@ -81,8 +87,21 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
       );
       return undefined;
     }
-    this.#outbound.grant(this.#link!.hello.window);
-    return { ...this.#init.open, ...(timeout === undefined ? {} : { timeout_ms: timeout }) };
+    const hello = this.#link!.hello;
+    const window = Math.min(this.#init.window, hello.max_window ?? Infinity);
+    const timed = timeout === undefined ? {} : { timeout_ms: timeout };
+    if (hello.protocol < 2) {
+      // A server that counts credit in messages only: so does this call, both ways.
+      this.#outbound = new OutboundCredit(hello.window);
+      this.#inbound = new InboundCredit(window);
+      return { ...this.#init.open, window, ...timed };
+    }
+    const windowBytes = Math.min(this.#init.windowBytes, hello.max_window_bytes ?? Infinity);
+    this.#outbound = new OutboundCredit(hello.window, {
+      bytes: hello.window_bytes ?? Infinity,
+    });
+    this.#inbound = new InboundCredit(window, { bytes: windowBytes });
+    return { ...this.#init.open, window, window_bytes: windowBytes, ...timed };
   }
 
   started(id: number): void {
@@ -90,11 +109,21 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     this.#started.resolve();
   }
 
-  frame(frame: CallFrame): void {
+  frame(frame: CallFrame, size: number): void {
     switch (frame.type) {
       case "headers":
         return this.onHeaders(recordToHeaders(frame.metadata));
       case "message":
+        if (!this.#inbound.receive(size)) {
+          const { window, windowBytes } = this.#inbound;
+          return this.cancel(
+            new RpcError(
+              "resource_exhausted",
+              `The server sent more than this call's credit allows (window ${window} messages, ` +
+                `${windowBytes} bytes)`,
+            ),
+          );
+        }
         return this.onMessage(frame.data);
       case "credit":
         return this.#outbound.grant(frame.n);
@@ -114,16 +143,18 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
 
   protected writeMessage(message: unknown): Promise<void> {
     const step = this.#tail.then(async () => {
-      for (;;) {
-        this.assertOpen();
-        if (this.#outbound.take()) break;
-        await this.#outbound.ready();
-      }
-      this.#link!.send({
+      // Encoded once: its length is what it counts against the server's byte window.
+      const text = encodeFrame({
         type: "message",
         id: this.#id,
         data: message === undefined ? null : message,
       });
+      for (;;) {
+        this.assertOpen();
+        if (this.#outbound.take(text.length)) break;
+        await this.#outbound.ready();
+      }
+      this.#link!.sendText(text);
     });
     this.#tail = step.catch(() => {});
     return step;

@@ -43,8 +43,9 @@ export interface LinkedCall {
    * A frame for this call arrived (after an `end` frame, the link has forgotten the call).
    *
    * @param frame The frame.
+   * @param size The length of its text (what a message counts against the call's byte window).
    */
-  frame(frame: CallFrame): void;
+  frame(frame: CallFrame, size: number): void;
   /**
    * The socket is gone: the call fails with `error`.
    *
@@ -249,6 +250,16 @@ export class WebSocketLink {
     if (!this.#dead) this.#batcher.push(encodeFrame(frame));
   }
 
+  /**
+   * Sends a frame encoded already (a message, measured for its credit); dropped once the socket
+   * is gone.
+   *
+   * @param text The frame's text.
+   */
+  sendText(text: string): void {
+    if (!this.#dead) this.#batcher.push(text);
+  }
+
   /** Sends what is batched and closes the socket; calls still open fail. */
   close(): void {
     if (this.#dead) return;
@@ -280,7 +291,7 @@ export class WebSocketLink {
       const call = this.#calls.get(frame.id);
       if (!call) continue; // a late frame for a call we gave up on
       if (frame.type === "end") this.finish(frame.id);
-      call.frame(frame);
+      call.frame(frame, line.length);
     }
   }
 
