@@ -19,6 +19,7 @@ export class CallControl {
   readonly timeoutMs: number | undefined;
   #controller = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #deadline: number | undefined;
   #signal: AbortSignal | undefined;
   #onAbort = () => {
     const reason = this.#signal?.reason;
@@ -43,6 +44,7 @@ export class CallControl {
     else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (this.timeoutMs !== undefined && !this.signal.aborted) {
       const ms = this.timeoutMs;
+      this.#deadline = Date.now() + ms;
       this.#timer = setTimeout(() => {
         this.abort(new RpcError("deadline_exceeded", `The deadline of ${ms} ms expired`));
       }, Math.min(ms + DEADLINE_BACKSTOP_MS, MAX_TIMEOUT_MS));
@@ -52,6 +54,19 @@ export class CallControl {
   /** Aborts when the call is cancelled or its deadline passes. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /**
+   * What is left of the timeout now, for a call that waited before it went out (a WebSocket call
+   * queued behind the server's `max_calls`): the server is given the deadline the caller set,
+   * not a new one.
+   *
+   * @returns Whole milliseconds until the deadline (0 once it has passed), or undefined without
+   * a timeout.
+   */
+  remainingMs(): number | undefined {
+    if (this.#deadline === undefined) return undefined;
+    return Math.max(0, Math.ceil(this.#deadline - Date.now()));
   }
 
   /**

@@ -30,8 +30,24 @@ export interface ConnectionOptions {
    * has it (Chromium; Deno with the `net` unstable flag), `WebSocket` elsewhere.
    */
   webSocketApi?: WebSocketApi;
-  /** For `"ws"`: how many messages of one call the client buffers unread. Default 256. */
+  /**
+   * For `"ws"`: how many messages of one call the client buffers unread (within the server's
+   * maximum). Default 256.
+   */
   window?: number;
+  /**
+   * For `"ws"`: what the messages of one call the client buffers unread may add up to, in
+   * characters of their JSON frames (bytes, for ASCII; within the server's maximum). Default
+   * 1 MiB (1 048 576). A message larger than this still arrives, alone.
+   */
+  windowBytes?: number;
+  /**
+   * For `"ws"`: how many calls may wait for the socket once the server's limit of calls open at
+   * once on it (`max_calls`, default 100) is reached. Calls beyond the limit wait in order (their
+   * timeouts and signals still apply) and go out as calls end; beyond this many waiting, a call
+   * fails at once with `resource_exhausted`. Default 10 000.
+   */
+  maxQueuedCalls?: number;
 }
 
 let defaultConnection: Connection | undefined;
@@ -91,6 +107,8 @@ export class Connection {
         timeoutMs: options.timeoutMs,
         api: options.webSocketApi,
         window: options.window,
+        windowBytes: options.windowBytes,
+        maxQueuedCalls: options.maxQueuedCalls,
       });
     } else if (transport === "http") {
       this.#transport = new HttpTransport({

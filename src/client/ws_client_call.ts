@@ -1,6 +1,7 @@
 import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { recordToHeaders } from "../protocol/stream_lines.ts";
+import { encodeFrame } from "../protocol/ws_frames.ts";
 import type { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import { ClientCallState } from "./call_state.ts";
@@ -10,8 +11,13 @@ import type { CallFrame, LinkedCall, OpenFields, WebSocketLink } from "./ws_link
 export interface WebSocketClientCallInit {
   /** The open frame's fields; `input` is there when the input is not streamed. */
   open: OpenFields;
-  /** Messages of this call the client buffers unread (sent as the open frame's `window`). */
+  /**
+   * Messages of this call the client buffers unread (the open frame's `window`, within the
+   * server's maximum).
+   */
   window: number;
+  /** What they may add up to, in characters of their frames (the open frame's `window_bytes`). */
+  windowBytes: number;
   /** The call's cancellation. */
   control: CallControl;
   /** The caller's options. */
@@ -31,8 +37,10 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   #link: WebSocketLink | undefined;
   #id = 0;
   #tail: Promise<void> = Promise.resolve();
+  #started = Promise.withResolvers<void>();
+  // Set when the call opens, from the server's hello.
   #outbound = new OutboundCredit(0);
-  #inbound: InboundCredit;
+  #inbound = new InboundCredit(1);
 
   /**
    * Creates the call; nothing is sent until {@linkcode WebSocketClientCall.attach}.
@@ -42,12 +50,14 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   constructor(init: WebSocketClientCallInit) {
     super({ control: init.control, options: init.options, streamedInput: !("input" in init.open) });
     this.#init = init;
-    this.#inbound = new InboundCredit(init.window);
+    // Settled when the open frame goes out, or rejected when the call ends first.
+    this.#started.promise.catch(() => {});
     this.watchSignal();
   }
 
   /**
-   * Starts the call once the connection is there: sends its open frame.
+   * Starts the call once the connection is there: sends its open frame, at once or once the
+   * server's `max_calls` leave a slot (see {@linkcode WebSocketLink.open}).
    *
    * @param link The connection, when it is open.
    */
@@ -55,12 +65,8 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     const ready = link.then((l) => {
       if (this.failure) throw this.failure;
       this.#link = l;
-      this.#outbound.grant(l.hello.window);
-      const timeout = this.control.timeoutMs;
-      this.#id = l.start(this, {
-        ...this.#init.open,
-        ...(timeout === undefined ? {} : { timeout_ms: timeout }),
-      });
+      l.open(this);
+      return this.#started.promise;
     });
     ready.catch((error) => this.onFailure(RpcError.from(error)));
     this.#tail = ready;
@@ -68,11 +74,56 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
 
   // ---- from the link ----
 
-  frame(frame: CallFrame): void {
+  opening(): OpenFields | undefined {
+    if (this.finished) return undefined;
+    // A call that waited for a slot gives the server what is left of its deadline.
+    const timeout = this.control.remainingMs();
+    if (timeout === 0) {
+      this.cancel(
+        new RpcError(
+          "deadline_exceeded",
+          `The deadline of ${this.control.timeoutMs} ms expired before the call could start`,
+        ),
+      );
+      return undefined;
+    }
+    const hello = this.#link!.hello;
+    const window = Math.min(this.#init.window, hello.max_window ?? Infinity);
+    const timed = timeout === undefined ? {} : { timeout_ms: timeout };
+    if (hello.protocol < 2) {
+      // A server that counts credit in messages only: so does this call, both ways.
+      this.#outbound = new OutboundCredit(hello.window);
+      this.#inbound = new InboundCredit(window);
+      return { ...this.#init.open, window, ...timed };
+    }
+    const windowBytes = Math.min(this.#init.windowBytes, hello.max_window_bytes ?? Infinity);
+    this.#outbound = new OutboundCredit(hello.window, {
+      bytes: hello.window_bytes ?? Infinity,
+    });
+    this.#inbound = new InboundCredit(window, { bytes: windowBytes });
+    return { ...this.#init.open, window, window_bytes: windowBytes, ...timed };
+  }
+
+  started(id: number): void {
+    this.#id = id;
+    this.#started.resolve();
+  }
+
+  frame(frame: CallFrame, size: number): void {
     switch (frame.type) {
       case "headers":
         return this.onHeaders(recordToHeaders(frame.metadata));
       case "message":
+        if (!this.#inbound.receive(size)) {
+          const { window, windowBytes } = this.#inbound;
+          return this.cancel(
+            new RpcError(
+              "resource_exhausted",
+              `The server sent more than this call's credit allows (window ${window} messages, ` +
+                `${windowBytes} bytes)`,
+            ),
+          );
+        }
         return this.onMessage(frame.data);
       case "credit":
         return this.#outbound.grant(frame.n);
@@ -92,25 +143,28 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
 
   protected writeMessage(message: unknown): Promise<void> {
     const step = this.#tail.then(async () => {
-      for (;;) {
-        this.assertOpen();
-        if (this.#outbound.take()) break;
-        await this.#outbound.ready();
-      }
-      this.#link!.send({
+      // Encoded once: its length is what it counts against the server's byte window.
+      const text = encodeFrame({
         type: "message",
         id: this.#id,
         data: message === undefined ? null : message,
       });
+      for (;;) {
+        this.assertOpen();
+        if (this.#outbound.take(text.length)) break;
+        await this.#outbound.ready();
+      }
+      this.#link!.sendText(text);
     });
     this.#tail = step.catch(() => {});
     return step;
   }
 
   protected writeEnd(): void {
+    // A connection that fails reaches the caller through the call's state, not through this chain.
     this.#tail = this.#tail.then(() => {
       if (!this.failure && !this.finished) this.#link!.send({ type: "half_close", id: this.#id });
-    });
+    }).catch(() => {});
   }
 
   protected override writeCancel(): void {
@@ -126,8 +180,11 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
     if (n > 0) this.#link.send({ type: "credit", id: this.#id, n });
   }
 
-  protected override release(): void {
+  protected override release(failure: RpcError | undefined): void {
     this.#outbound.release();
+    // A call still waiting for a slot leaves the queue, and whatever waits for its start stops.
+    this.#link?.leave(this);
+    this.#started.reject(failure ?? new RpcError("cancelled", "The call ended before it started"));
     this.#init.done(this);
   }
 }

@@ -23,14 +23,29 @@ export type CallFrame = HeadersFrame | MessageFrame | CreditFrame | EndFrame;
 /** What an open frame carries besides its type and id. */
 export type OpenFields = Omit<OpenFrame, "type" | "id">;
 
-/** A call as the link sees it: where its frames go. */
+/** A call as the link sees it: how it opens, where its frames go. */
 export interface LinkedCall {
+  /**
+   * The call has a slot on the socket (at once, or when one freed after it waited): it says what
+   * its open frame carries, computed now (what remains of its timeout, say).
+   *
+   * @returns The open frame's fields, or undefined when the call has ended meanwhile (it is not
+   * opened).
+   */
+  opening(): OpenFields | undefined;
+  /**
+   * The open frame is on its way.
+   *
+   * @param id The call's id.
+   */
+  started(id: number): void;
   /**
    * A frame for this call arrived (after an `end` frame, the link has forgotten the call).
    *
    * @param frame The frame.
+   * @param size The length of its text (what a message counts against the call's byte window).
    */
-  frame(frame: CallFrame): void;
+  frame(frame: CallFrame, size: number): void;
   /**
    * The socket is gone: the call fails with `error`.
    *
@@ -49,6 +64,8 @@ export interface WebSocketLinkOptions {
   connectTimeoutMs: number;
   /** The largest batch of frames sent in one WebSocket message, in characters. */
   maxBatchChars: number;
+  /** How many calls may wait for a slot when the server's `max_calls` are all taken. */
+  maxQueuedCalls: number;
 }
 
 /**
@@ -56,6 +73,12 @@ export interface WebSocketLinkOptions {
  * frames to their call, batches what the calls send (see {@linkcode FrameBatcher}), and checks
  * that the server is alive while calls are open (see {@linkcode Keepalive}). When the socket
  * goes, every call on it fails at once.
+ *
+ * At most the server's `max_calls` calls are open on the socket; the others wait in a queue
+ * (bounded: a call that finds it full fails at once) and open, in order, as slots free. A slot
+ * frees when the server's `end` arrives or when the client sends `cancel`: the server frees it on
+ * reading that `cancel`, before any open sent after it, so the server never counts more calls
+ * than the client does.
  */
 export class WebSocketLink {
   /** The server's hello: its window and limits. */
@@ -64,6 +87,8 @@ export class WebSocketLink {
   #batcher: FrameBatcher;
   #keepalive: Keepalive;
   #calls = new Map<number, LinkedCall>();
+  #waiting = new Set<LinkedCall>();
+  #maxQueued: number;
   #nextId = 1;
   #dead = false;
   #onDead: () => void;
@@ -77,6 +102,7 @@ export class WebSocketLink {
     this.#socket = socket;
     this.hello = hello;
     this.#onDead = onDead;
+    this.#maxQueued = options.maxQueuedCalls;
     this.#batcher = new FrameBatcher((text) => socket.send(text), options.maxBatchChars);
     this.#keepalive = new Keepalive(options.keepaliveMs, {
       ping: () => this.send({ type: "ping" }),
@@ -156,30 +182,63 @@ export class WebSocketLink {
   }
 
   /**
-   * Registers a call and sends its open frame.
+   * Opens a call: at once when the server's `max_calls` leave a slot (and no call waits before
+   * it), else when one frees ({@linkcode LinkedCall.opening} is called then).
    *
-   * @param call Where the call's frames go.
-   * @param open The open frame's fields.
-   * @returns The call's id.
-   * @throws {RpcError} `unavailable` when the socket is gone.
+   * @param call The call.
+   * @throws {RpcError} `unavailable` when the socket is gone; `resource_exhausted` when the
+   * queue of waiting calls is full.
    */
-  start(call: LinkedCall, open: OpenFields): number {
+  open(call: LinkedCall): void {
     if (this.#dead) throw new RpcError("unavailable", "The connection was lost");
-    const id = this.#nextId++;
-    this.#calls.set(id, call);
-    this.send({ type: "open", id, ...open });
-    this.#keepalive.start();
-    return id;
+    if (this.#waiting.size === 0 && this.#calls.size < this.hello.max_calls) {
+      return this.#start(call);
+    }
+    if (this.#waiting.size >= this.#maxQueued) {
+      throw new RpcError(
+        "resource_exhausted",
+        `Too many calls on this connection: ${this.#calls.size} open (the server's max_calls is ` +
+          `${this.hello.max_calls}) and ${this.#waiting.size} waiting (maxQueuedCalls); wait ` +
+          "for calls to end, or open another Connection",
+        { details: { max_calls: this.hello.max_calls, max_queued_calls: this.#maxQueued } },
+      );
+    }
+    this.#waiting.add(call);
   }
 
   /**
-   * Forgets a call that has ended; its late frames are dropped.
+   * A waiting call has ended (cancelled, timed out) before it opened: it leaves the queue.
+   *
+   * @param call The call.
+   */
+  leave(call: LinkedCall): void {
+    this.#waiting.delete(call);
+  }
+
+  /**
+   * Forgets a call that has ended; its late frames are dropped, and its slot goes to the first
+   * call waiting.
    *
    * @param id The call's id.
    */
   finish(id: number): void {
-    this.#calls.delete(id);
+    if (!this.#calls.delete(id)) return;
+    for (const next of this.#waiting) {
+      if (this.#calls.size >= this.hello.max_calls) break;
+      this.#waiting.delete(next);
+      this.#start(next);
+    }
     if (this.#calls.size === 0) this.#keepalive.stop();
+  }
+
+  #start(call: LinkedCall): void {
+    const open = call.opening();
+    if (!open) return;
+    const id = this.#nextId++;
+    this.#calls.set(id, call);
+    this.send({ type: "open", id, ...open });
+    this.#keepalive.start();
+    call.started(id);
   }
 
   /**
@@ -189,6 +248,16 @@ export class WebSocketLink {
    */
   send(frame: ClientFrame): void {
     if (!this.#dead) this.#batcher.push(encodeFrame(frame));
+  }
+
+  /**
+   * Sends a frame encoded already (a message, measured for its credit); dropped once the socket
+   * is gone.
+   *
+   * @param text The frame's text.
+   */
+  sendText(text: string): void {
+    if (!this.#dead) this.#batcher.push(text);
   }
 
   /** Sends what is batched and closes the socket; calls still open fail. */
@@ -222,7 +291,7 @@ export class WebSocketLink {
       const call = this.#calls.get(frame.id);
       if (!call) continue; // a late frame for a call we gave up on
       if (frame.type === "end") this.finish(frame.id);
-      call.frame(frame);
+      call.frame(frame, line.length);
     }
   }
 
@@ -235,8 +304,9 @@ export class WebSocketLink {
       "unavailable",
       `The connection was lost (${code}${reason ? `: ${reason}` : ""})`,
     );
-    const calls = [...this.#calls.values()];
+    const calls = [...this.#calls.values(), ...this.#waiting];
     this.#calls.clear();
+    this.#waiting.clear();
     for (const call of calls) call.lost(error);
     this.#onDead();
   }

@@ -122,10 +122,17 @@ async function openStream(
   const Stream = (globalThis as unknown as { WebSocketStream: WebSocketStreamConstructor })
     .WebSocketStream;
   const socket = new Stream(url, { protocols: options.protocols });
-  const { readable, writable } = await socket.opened;
-  const writer = writable.getWriter();
+  // `closed` rejects too when the socket never opens (nothing listens, the upgrade is refused):
+  // observed from the start, or that rejection would go unhandled and end the process.
+  // A close seen before `opened` resolved is reported once the caller has the socket.
+  let opened = false;
   let closed = false;
+  let early: [number, string] | undefined;
   const report = (code: number, reason: string) => {
+    if (!opened) {
+      early ??= [code, reason];
+      return;
+    }
     if (closed) return;
     closed = true;
     options.events.closed(code, reason);
@@ -134,6 +141,10 @@ async function openStream(
     (info) => report(info.closeCode ?? 1005, info.reason ?? ""),
     (error) => report(1006, String((error as Error)?.message ?? error)),
   );
+  const { readable, writable } = await socket.opened;
+  opened = true;
+  if (early) queueMicrotask(() => report(...early!));
+  const writer = writable.getWriter();
   (async () => {
     const reader = readable.getReader();
     for (;;) {
@@ -184,7 +195,15 @@ function openPlain(
       else socket.close(1003, "binary message");
     };
     socket.onerror = () => {
-      if (!open) reject(new Error("the WebSocket could not be opened"));
+      // The WebSocket API does not say why; these are the usual reasons.
+      if (!open) {
+        reject(
+          new Error(
+            "the WebSocket could not be opened (nothing listens there, or the server refused " +
+              "the upgrade: it may be shutting down)",
+          ),
+        );
+      }
     };
     socket.onclose = (event) => {
       if (!open) return reject(new Error(`closed before opening (${event.code} ${event.reason})`));

@@ -21,12 +21,25 @@ export interface WebSocketTransportOptions {
   timeoutMs?: number;
   /** Which WebSocket API to use. Default `"auto"`: WebSocketStream where the runtime has it. */
   api?: WebSocketApi;
-  /** Messages of one call the client buffers before it needs to read them. Default 256. */
+  /**
+   * Messages of one call the client buffers before it needs to read them (within the server's
+   * `max_window`). Default 256.
+   */
   window?: number;
+  /**
+   * What those messages may add up to, in characters of their JSON frames (bytes, for ASCII;
+   * within the server's `max_window_bytes`). Default 1 MiB (1 048 576).
+   */
+  windowBytes?: number;
   /** How often to check an idle socket with a ping while calls are open. Default 15 000 ms. */
   keepaliveMs?: number;
   /** How long to wait to connect. Default 10 000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * How many calls may wait for a slot once the server's `max_calls` are open on the socket.
+   * Default 10 000; a call beyond that fails at once with `resource_exhausted`.
+   */
+  maxQueuedCalls?: number;
 }
 
 /**
@@ -48,7 +61,9 @@ export class WebSocketTransport implements ClientTransport {
   /**
    * Creates the transport; nothing is opened until the first call.
    *
-   * @param options URL, defaults, API choice, window.
+   * @param options URL, defaults, API choice, window, queue.
+   * @throws {RangeError} For a window or `maxQueuedCalls` that is not a whole number (a window
+   * of at least 1).
    */
   constructor(options: WebSocketTransportOptions) {
     const url = new URL(options.url.replace(/\/+$/, "") + WS_PATH);
@@ -60,9 +75,11 @@ export class WebSocketTransport implements ClientTransport {
       metadata: new Headers(options.metadata),
       timeoutMs: options.timeoutMs,
       api: options.api ?? "auto",
-      window: options.window ?? 256,
+      window: count("window", options.window ?? 256, 1),
+      windowBytes: count("windowBytes", options.windowBytes ?? 1024 * 1024, 1),
       keepaliveMs: options.keepaliveMs ?? 15_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      maxQueuedCalls: count("maxQueuedCalls", options.maxQueuedCalls ?? 10_000, 0),
     };
   }
 
@@ -103,10 +120,10 @@ export class WebSocketTransport implements ClientTransport {
         // The server answers a call made with the wrong pattern with a clear error.
         pattern,
         ...(headersToRecord(metadata) ? { metadata: headersToRecord(metadata) } : {}),
-        window: this.#options.window,
         ...(input && input.value !== undefined ? { input: input.value } : {}),
       },
       window: this.#options.window,
+      windowBytes: this.#options.windowBytes,
       control: new CallControl(options, this.#options.timeoutMs),
       options,
       done: (c) => this.#calls.delete(c),
@@ -132,6 +149,14 @@ export class WebSocketTransport implements ClientTransport {
     }
     return this.#link;
   }
+}
+
+/** Checks a whole-number option. */
+function count(name: string, value: number, least: number): number {
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new RangeError(`Invalid ${name}: expected a whole number >= ${least}, got ${value}`);
+  }
+  return value;
 }
 
 /**

@@ -32,8 +32,17 @@ export interface OpenFrame {
   timeout_ms?: number;
   /** The pattern the client calls the method with; a call with the wrong one fails at once. */
   pattern?: Pattern;
-  /** How many messages the client will buffer before it grants more credit. */
+  /**
+   * How many messages the client will buffer before it grants more credit; the server holds it
+   * to the hello's `max_window`.
+   */
   window?: number;
+  /**
+   * How much the messages the client buffers may add up to, in characters of their frames' JSON
+   * text, before it grants more credit; the server holds it to the hello's `max_window_bytes`.
+   * Without it (protocol 1 clients) the server assumes the client counts messages only.
+   */
+  window_bytes?: number;
   /** For unary and server streaming: the request message. */
   input?: unknown;
 }
@@ -64,7 +73,10 @@ export interface CancelFrame {
   id: number;
 }
 
-/** Lets the peer send `n` more messages of the call. */
+/**
+ * Lets the peer send `n` more messages of the call: the receiver has consumed `n` messages, and
+ * their room (their bytes too, for a byte window) is free again.
+ */
 export interface CreditFrame {
   /** The frame's type. */
   type: "credit";
@@ -86,14 +98,26 @@ export interface PongFrame {
   type: "pong";
 }
 
-/** The server's first frame: what the client may assume for every call on this socket. */
+/**
+ * The server's first frame: what the client may assume for every call on this socket. The
+ * window fields beyond `window` came with protocol 2; a protocol 1 server sends none of them.
+ */
 export interface HelloFrame {
   /** The frame's type. */
   type: "hello";
-  /** The protocol's version. */
-  protocol: 1;
+  /** The protocol's version: 2 (1 from servers that count credit in messages only). */
+  protocol: number;
   /** Messages a client may send on a call before its first credit. */
   window: number;
+  /**
+   * How much the messages a client sends on a call before its first credit may add up to, in
+   * characters of their frames' JSON text (the one that crosses it included).
+   */
+  window_bytes?: number;
+  /** The largest `window` a client may ask for in `open`. */
+  max_window?: number;
+  /** The largest `window_bytes` a client may ask for in `open`. */
+  max_window_bytes?: number;
   /** The largest message the server accepts, in bytes. */
   max_message_bytes: number;
   /** How many calls may be open at once. */
@@ -234,7 +258,8 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
   }
   switch (type) {
     case "open": {
-      const { service, method, version, metadata, timeout_ms, window, pattern } = frame;
+      const { service, method, version, metadata, timeout_ms, window, window_bytes, pattern } =
+        frame;
       if (typeof service !== "string" || typeof method !== "string") {
         return fail(id, 'an "open" frame needs "service" and "method" strings');
       }
@@ -250,8 +275,11 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
       } catch (error) {
         return fail(id, (error as Error).message);
       }
-      if (window !== undefined && !(Number.isSafeInteger(window) && (window as number) > 0)) {
+      if (window !== undefined && !isId(window)) {
         return fail(id, '"window" must be a positive integer');
+      }
+      if (window_bytes !== undefined && !isId(window_bytes)) {
+        return fail(id, '"window_bytes" must be a positive integer');
       }
       if (pattern !== undefined && !isPattern(pattern)) {
         return fail(id, `"pattern" must be one of ${PATTERNS.join(", ")}`);
@@ -294,11 +322,25 @@ export function decodeServerFrame(text: string): Decoded<ServerFrame> {
   const { type, id } = frame;
   if (type === "ping" || type === "pong") return { ok: true, frame: { type } };
   if (type === "hello") {
-    const { window, max_message_bytes, max_calls } = frame;
+    const { protocol, window, max_message_bytes, max_calls } = frame;
     if (!isId(window) || !isId(max_message_bytes) || !isId(max_calls)) {
       return fail(undefined, 'the "hello" frame is incomplete');
     }
-    return { ok: true, frame: { type, protocol: 1, window, max_message_bytes, max_calls } };
+    const hello: HelloFrame = {
+      type,
+      protocol: isId(protocol) ? protocol : 1,
+      window,
+      max_message_bytes,
+      max_calls,
+    };
+    // Protocol 2's window fields; a server that sends none counts credit in messages only.
+    for (const field of ["window_bytes", "max_window", "max_window_bytes"] as const) {
+      const value = frame[field];
+      if (value === undefined) continue;
+      if (!isId(value)) return fail(undefined, `the "hello" frame's "${field}" is not valid`);
+      hello[field] = value;
+    }
+    return { ok: true, frame: hello };
   }
   if (!isId(id)) return fail(undefined, `a ${JSON.stringify(type)} frame has no valid "id"`);
   switch (type) {

@@ -18,6 +18,22 @@ export interface WebSocketOptions {
   allowedOrigins?: string[];
   /** Messages a client may send on one call before it needs credit. Default 256. */
   window?: number;
+  /**
+   * How much the messages a client sends on one call before it needs credit may add up to, in
+   * characters of their JSON frames (bytes, for ASCII), the one that crosses it included. Default
+   * 1 MiB (1 048 576).
+   */
+  windowBytes?: number;
+  /**
+   * The most messages of one call the server sends ahead of a client's credit, whatever window
+   * the client asks for. Default 1024.
+   */
+  maxWindow?: number;
+  /**
+   * The most the messages of one call that the server sends ahead of a client's credit may add up
+   * to (as `windowBytes` counts), whatever the client asks for. Default 1 MiB (1 048 576).
+   */
+  maxWindowBytes?: number;
   /** Calls that may be open at once on one socket. Default 100. */
   maxCalls?: number;
 }
@@ -134,7 +150,7 @@ export function resolveBasePath(basePath: string | undefined): string {
  *
  * @param options The option (`false` for off).
  * @returns The settings, or undefined when WebSockets are off.
- * @throws {RangeError} For a window or call limit that is not a positive integer.
+ * @throws {RangeError} For a window, window limit or call limit that is not a positive integer.
  */
 export function resolveWebSocketSettings(
   options: WebSocketOptions | false | undefined,
@@ -142,6 +158,9 @@ export function resolveWebSocketSettings(
   if (options === false) return undefined;
   return {
     window: positive("websocket.window", options?.window ?? 256),
+    windowBytes: positive("websocket.windowBytes", options?.windowBytes ?? 1024 * 1024),
+    maxWindow: positive("websocket.maxWindow", options?.maxWindow ?? 1024),
+    maxWindowBytes: positive("websocket.maxWindowBytes", options?.maxWindowBytes ?? 1024 * 1024),
     maxCalls: positive("websocket.maxCalls", options?.maxCalls ?? 100),
   };
 }

@@ -2,7 +2,7 @@ import { Queue } from "../_util/queue.ts";
 import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { headersToRecord } from "../protocol/stream_lines.ts";
-import type { ServerFrame } from "../protocol/ws_frames.ts";
+import { encodeFrame, type ServerFrame } from "../protocol/ws_frames.ts";
 import type { CallSink, MessageSource } from "./call.ts";
 
 const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
@@ -11,13 +11,16 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
  * One call on a WebSocket, seen from the server: the pipeline reads the client's messages from it
  * (a {@linkcode MessageSource}) and writes the response into it (a {@linkcode CallSink}).
  *
- * Flow control, both directions, in messages (the accounting is src/protocol/credit.ts):
- * - Inbound: the client may send `window` messages before its first credit. As the handler takes
- *   messages, credit is returned in batches of half a window, so the queue here never holds more
- *   than `window` messages; a client that sends beyond its credit fails the call.
- * - Outbound: the client's `open` says how many messages it will buffer; each sent message uses one
- *   credit, and with none left `send()` returns a promise that resolves when the client grants
- *   more. A slow reader therefore pauses the handler inside `yield`.
+ * Flow control, both directions, in messages and in bytes (the accounting is
+ * src/protocol/credit.ts; a message's size is the length of its frame's text, measured where the
+ * frame is encoded or split from its WebSocket message anyway):
+ * - Inbound: the client may send `window` messages, adding up to `window_bytes` (the hello's),
+ *   before its first credit. As the handler takes messages, credit is returned in batches of half
+ *   a window, so the queue here never holds more than a window (plus the message that crossed the
+ *   byte window); a client that sends beyond its credit fails the call.
+ * - Outbound: the client's `open` says how much it will buffer (within the server's maximum); each
+ *   sent message uses its credit, and with none left `send()` returns a promise that resolves when
+ *   the client grants more. A slow reader therefore pauses the handler inside `yield`.
  */
 export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
@@ -25,6 +28,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   /** Aborted to end the call from the transport's side (cancel, protocol error, socket closed). */
   readonly peer: AbortController = new AbortController();
   #send: (frame: ServerFrame) => void;
+  #sendText: (text: string) => void;
+  #creditsEvery: number | undefined;
   #onEnded: () => void;
   #queue = new Queue<unknown>();
   #halfClosed = false;
@@ -37,21 +42,28 @@ export class WebSocketServerCall implements MessageSource, CallSink {
    * Creates the call's state.
    *
    * @param id The call id.
-   * @param options How to send frames, the two windows, what to do at the end, and for calls
-   * whose input is not streamed, the input from the open frame (`value` undefined for none).
+   * @param options How to send frames (`sendText` for one encoded already), the two windows,
+   * what to do at the end, and for calls whose input is not streamed, the input from the open
+   * frame (`value` undefined for none). `outbound.creditsEvery`, for a client that counts credit
+   * in messages only (protocol 1): how many messages it consumes before it returns credit.
    */
   constructor(id: number, options: {
     send: (frame: ServerFrame) => void;
-    inboundWindow: number;
-    outboundWindow: number;
+    sendText: (text: string) => void;
+    inbound: { messages: number; bytes: number };
+    outbound: { messages: number; bytes: number; creditsEvery?: number };
     input?: { value: unknown };
     onEnded: () => void;
   }) {
     this.id = id;
     this.#send = options.send;
+    this.#sendText = options.sendText;
     this.#onEnded = options.onEnded;
-    this.#inbound = new InboundCredit(options.inboundWindow);
-    this.#outbound = new OutboundCredit(options.outboundWindow);
+    this.#inbound = new InboundCredit(options.inbound.messages, { bytes: options.inbound.bytes });
+    this.#outbound = new OutboundCredit(options.outbound.messages, {
+      bytes: options.outbound.bytes,
+    });
+    this.#creditsEvery = options.outbound.creditsEvery;
     if (options.input) {
       // Unary and server streaming: the one input came with the open frame; nothing follows.
       if (options.input.value !== undefined) this.#queue.push(options.input.value);
@@ -70,16 +82,19 @@ export class WebSocketServerCall implements MessageSource, CallSink {
    * A message frame arrived.
    *
    * @param data The message.
+   * @param size The length of its frame's text.
    */
-  onMessage(data: unknown): void {
+  onMessage(data: unknown, size: number): void {
     if (this.#ended) return;
     if (this.#halfClosed) {
       return this.#violation("invalid_argument", "A message arrived after half_close");
     }
-    if (!this.#inbound.receive()) {
+    if (!this.#inbound.receive(size)) {
+      const { window, windowBytes } = this.#inbound;
       return this.#violation(
         "resource_exhausted",
-        `The client sent more messages than its credit allows (window ${this.#inbound.window})`,
+        `The client sent more than its credit allows (window ${window} messages, ` +
+          `${windowBytes} bytes)`,
       );
     }
     if (this.#waiter) {
@@ -154,11 +169,30 @@ export class WebSocketServerCall implements MessageSource, CallSink {
 
   send(message: unknown): Promise<void> | undefined {
     if (this.#ended) return undefined;
-    if (this.#outbound.take()) {
-      this.#send({ type: "message", id: this.id, data: message });
+    return this.#offer(encodeFrame({ type: "message", id: this.id, data: message }));
+  }
+
+  /** Sends an encoded message frame once its credit allows. */
+  #offer(text: string): Promise<void> | undefined {
+    if (this.#ended) return undefined;
+    if (this.#outbound.take(text.length)) {
+      this.#sendText(text);
       return undefined;
     }
-    return this.#outbound.ready().then(() => this.send(message));
+    const every = this.#creditsEvery;
+    if (every !== undefined && this.#outbound.outstanding < every) {
+      // A client that counts credit in messages only returns it after `every` messages, which
+      // the window stops short of: waiting would hang the call.
+      this.#violation(
+        "resource_exhausted",
+        `The server may send ${this.#outbound.outstanding} messages of this call (its window, ` +
+          `in messages and bytes) before the client returns credit, but the client returns it ` +
+          `only every ${every} messages: it counts credit in messages only (protocol 1, no ` +
+          `"window_bytes" in its open frame). Update the client, or ask for a smaller window`,
+      );
+      return undefined;
+    }
+    return this.#outbound.ready().then(() => this.#offer(text));
   }
 
   close(error: RpcError | undefined, trailers: Headers): void {

@@ -18,6 +18,12 @@ import { WebSocketServerCall } from "./ws_call.ts";
 export interface WebSocketSettings {
   /** Messages a client may send on one call before it gets credit. */
   window: number;
+  /** What those messages may add up to, in characters of their frames. */
+  windowBytes: number;
+  /** The most messages of a call the server sends ahead of the client's credit. */
+  maxWindow: number;
+  /** What those messages may add up to, in characters of their frames. */
+  maxWindowBytes: number;
   /** Calls that may be open at once on one socket. */
   maxCalls: number;
 }
@@ -79,12 +85,16 @@ export class WebSocketSession {
     this.#batcher = new FrameBatcher((text) => {
       if (!this.#closed) socket.send(text);
     });
+    const { settings } = env;
     this.#send({
       type: "hello",
-      protocol: 1,
-      window: env.settings.window,
+      protocol: 2,
+      window: settings.window,
+      window_bytes: settings.windowBytes,
+      max_window: settings.maxWindow,
+      max_window_bytes: settings.maxWindowBytes,
       max_message_bytes: env.limits.maxMessageBytes,
-      max_calls: env.settings.maxCalls,
+      max_calls: settings.maxCalls,
     });
   }
 
@@ -143,6 +153,11 @@ export class WebSocketSession {
 
   #send(frame: ServerFrame): void {
     if (!this.#closed) this.#batcher.push(encodeFrame(frame));
+  }
+
+  /** Sends a frame a call has encoded already (a message, measured for its credit). */
+  #sendText(text: string): void {
+    if (!this.#closed) this.#batcher.push(text);
   }
 
   /**
@@ -227,10 +242,13 @@ export class WebSocketSession {
         if (large && this.#over(frame.data)) {
           return call.peer.abort(oversize(this.#env.limits.maxMessageBytes));
         }
-        return call.onMessage(frame.data);
+        return call.onMessage(frame.data, text.length);
       case "half_close":
         return call.onHalfClose();
       case "cancel":
+        // The slot is free from this frame on: an open that follows it (often in the same
+        // message) must not find it taken while the call winds down.
+        this.#calls.delete(frame.id);
         return call.peer.abort();
       case "credit":
         return call.onCredit(frame.n);
@@ -281,10 +299,20 @@ export class WebSocketSession {
     // A single input travels in the open frame; without one the call has no input message (which
     // the pipeline reads as {}, as it does an empty HTTP body).
     const input = streamed ? undefined : { value: "input" in frame ? frame.input : undefined };
+    const { settings } = env;
     const call = new WebSocketServerCall(frame.id, {
       send: (out) => this.#send(out),
-      inboundWindow: env.settings.window,
-      outboundWindow: frame.window ?? env.settings.window,
+      sendText: (text) => this.#sendText(text),
+      inbound: { messages: settings.window, bytes: settings.windowBytes },
+      // What the client asked for, within the server's maximum; a client that names no byte
+      // window (protocol 1) gets the maximum, counted from the messages it credits.
+      outbound: {
+        messages: Math.min(frame.window ?? settings.window, settings.maxWindow),
+        bytes: Math.min(frame.window_bytes ?? settings.maxWindowBytes, settings.maxWindowBytes),
+        ...(frame.window_bytes === undefined
+          ? { creditsEvery: Math.ceil((frame.window ?? settings.window) / 2) }
+          : {}),
+      },
       input,
       onEnded: () => this.#calls.delete(frame.id),
     });

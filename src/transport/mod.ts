@@ -58,8 +58,10 @@ export type { ClientCall, ClientTransport } from "../client/transport.ts";
 
 // ---- Wire pieces to reuse ----
 
-// Credit-based flow control of one call, sending and receiving halves.
+// Credit-based flow control of one call, sending and receiving halves, in messages and bytes.
 export { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
+// The byte window of a credit half.
+export type { CreditOptions } from "../protocol/credit.ts";
 // Joins the frames of one turn into one message.
 export { FrameBatcher } from "../protocol/frame_batcher.ts";
 // The WebSocket protocol's frame codec (docs/protocol.md, "WebSocket").

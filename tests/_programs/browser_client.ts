@@ -19,6 +19,10 @@ async function step(name: string, run: () => unknown): Promise<void> {
 }
 
 const base = location.origin;
+// Servers that cannot be reached: nothing listens at `dead`, `draining` refuses the upgrade.
+const query = new URLSearchParams(location.search);
+const unhandled: string[] = [];
+addEventListener("unhandledrejection", (event) => unhandled.push(String(event.reason)));
 
 for (const api of ["stream", "plain"] as const) {
   const ws = new Connection(base, { transport: "ws", webSocketApi: api });
@@ -56,6 +60,21 @@ for (const api of ["stream", "plain"] as const) {
     }
   });
   await ws.close();
+  for (const what of ["dead", "draining"]) {
+    const url = query.get(what);
+    if (!url) continue;
+    const unreachable = new Connection(url, { transport: "ws", webSocketApi: api });
+    await step(
+      `ws ${api}: ${what} server`,
+      () => unreachable.unary("users/get_user", { user_id: 1 }),
+    );
+    // Ended before the connection failed: the failure reaches end() alone.
+    await step(
+      `ws ${api}: ${what} server, ended`,
+      () => unreachable.clientStream("analytics/aggregate").end(),
+    );
+    await unreachable.close();
+  }
 }
 
 const http = new Connection(base);
@@ -66,6 +85,10 @@ await step(
   async () => (await http.serverStream("users/list_users", { limit: 2 }).toArray()).length,
 );
 await step("http: bidi is refused with a pointer to ws", () => http.bidiStream("chat/echo"));
+
+// A rejection nobody observed would be reported by now.
+await new Promise((resolve) => setTimeout(resolve, 200));
+await step("unhandled rejections", () => unhandled);
 
 await fetch("/results", { method: "POST", body: JSON.stringify(results) });
 document.body.textContent = "done";

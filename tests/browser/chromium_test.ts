@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { runtime, test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
 import { runCommand, runtimeBinary, startCommand } from "../_process.ts";
-import { MicroAPI } from "../../mod.ts";
+import { Connection, MicroAPI } from "../../mod.ts";
 
 /** Found on PATH, as `deno task test` checked. */
 const CHROMIUM = "chromium";
@@ -66,6 +66,19 @@ test(`browser: Chromium runs the client against a ${runtime} server`, async () =
     },
   });
   const server = await app.serve({ port: 0, hostname: "127.0.0.1" });
+  // Two servers the page cannot reach: one stopped, one draining (it refuses upgrades with 503
+  // while a call keeps it in its grace period); their probes are their own.
+  const others = fixtureServices().services;
+  const dead = await new MicroAPI({ services: others }).serve({ port: 0, hostname: "127.0.0.1" });
+  await dead.shutdown();
+  const draining = await new MicroAPI({ services: others, onError: () => {} }).serve({
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  const holding = new Connection(draining.url).serverStream("probes/ticks", { every_ms: 20 });
+  await holding.next();
+  const drained = draining.shutdown({ gracePeriodMs: 60_000 });
+  const page = `${server.url}/?${new URLSearchParams({ dead: dead.url, draining: draining.url })}`;
   const profile = await mkdtemp(join(tmpdir(), "microapi-chromium-"));
   const browser = startCommand([
     CHROMIUM,
@@ -78,7 +91,7 @@ test(`browser: Chromium runs the client against a ${runtime} server`, async () =
     "--disable-component-update",
     "--disable-sync",
     `--user-data-dir=${profile}`,
-    `${server.url}/`,
+    page,
   ]);
   try {
     const got = await within(
@@ -97,10 +110,16 @@ test(`browser: Chromium runs the client against a ${runtime} server`, async () =
       });
       assert.deepEqual(got[`ws ${api}: client stream`], { ok: true, value: { count: 3, sum: 10 } });
       assert.deepEqual(got[`ws ${api}: cancelled call`], { ok: true, value: "cancelled" });
+      for (const what of ["dead", "draining", "dead server, ended", "draining server, ended"]) {
+        const outcome = got[`ws ${api}: ${what.includes(",") ? what : `${what} server`}`];
+        assert.equal(outcome?.code, "unavailable", `${api}, ${what}: ${JSON.stringify(outcome)}`);
+        assert.match(String(outcome?.message), /^Cannot connect to ws:\/\/127\.0\.0\.1:/);
+      }
     }
     assert.deepEqual(got["http: unary"], { ok: true, value: { username: "user1", age: 30 } });
     assert.equal(got["http: error"]?.code, "not_found");
     assert.deepEqual(got["http: server stream"], { ok: true, value: 2 });
+    assert.deepEqual(got["unhandled rejections"], { ok: true, value: [] });
     assert.equal(got["http: bidi is refused with a pointer to ws"]?.code, "unimplemented");
     assert.match(
       String(got["http: bidi is refused with a pointer to ws"]?.message),
@@ -112,6 +131,8 @@ test(`browser: Chromium runs the client against a ${runtime} server`, async () =
     browser.kill("SIGKILL");
     await browser.exited;
     await server.shutdown({ gracePeriodMs: 500 });
+    holding.cancel();
+    await drained;
     await removeProfile(profile);
   }
 });

@@ -37,12 +37,17 @@ async function healthyCall(raw: Awaited<ReturnType<typeof rawSocket>>) {
 }
 
 test("WebSocket: the server greets with its window and limits", async () => {
-  await using server = await serve({ websocket: { window: 5, maxCalls: 7 } });
+  await using server = await serve({
+    websocket: { window: 5, windowBytes: 6000, maxWindow: 8, maxWindowBytes: 9000, maxCalls: 7 },
+  });
   const raw = await rawSocket(server.url);
   assert.deepEqual(raw.frames[0], {
     type: "hello",
-    protocol: 1,
+    protocol: 2,
     window: 5,
+    window_bytes: 6000,
+    max_window: 8,
+    max_window_bytes: 9000,
     max_message_bytes: 4194304,
     max_calls: 7,
   });
@@ -229,7 +234,10 @@ test("WebSocket: a client sending beyond its credit fails its call", async () =>
   for (let i = 0; i < 10; i++) raw.sendFrames({ type: "message", id: 1, data: { i, pad: "" } });
   const ended = await raw.frame(end(1));
   assert.equal(ended.code, "resource_exhausted");
-  assert.equal(ended.message, "The client sent more messages than its credit allows (window 4)");
+  assert.equal(
+    ended.message,
+    "The client sent more than its credit allows (window 4 messages, 1048576 bytes)",
+  );
   await raw.close();
 });
 
