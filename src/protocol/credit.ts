@@ -100,6 +100,11 @@ export class InboundCredit {
     this.#allowed = window;
   }
 
+  /** How many messages have arrived and been counted. */
+  get received(): number {
+    return this.#received;
+  }
+
   /**
    * A message arrived.
    *
