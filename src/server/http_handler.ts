@@ -181,27 +181,31 @@ export function pathOf(url: string, basePath: string): string | undefined {
 }
 
 /**
- * Which body format a request uses, from its content type and the method's pattern. A missing
- * content type means the pattern's default.
+ * Which body format a request uses, from its content type and the method's pattern. The content
+ * type must be given: a request without one, or with a type a form or `text/plain` may carry,
+ * is one a page on another site can send without the browser asking the server first (a CORS
+ * preflight), so it is refused before the handler runs (docs/security.md).
  */
 function bodyFormat(entry: MethodEntry, type: string): BodyFormat | RpcError {
   const { pattern } = entry.method;
   if (!streamsInput(pattern)) {
-    if (type === "" || type === JSON_TYPE) return "json";
+    if (type === JSON_TYPE) return "json";
   } else {
-    if (type === "" || type === NDJSON_TYPE) return "ndjson";
+    if (type === NDJSON_TYPE) return "ndjson";
     if (type === JSON_TYPE && pattern === "client_streaming") return "json_array";
   }
   const expected = !streamsInput(pattern)
-    ? `${JSON_TYPE}`
+    ? `content-type: ${JSON_TYPE}`
     : pattern === "client_streaming"
-    ? `${NDJSON_TYPE} (one message per line) or ${JSON_TYPE} (an array of messages)`
-    : `${NDJSON_TYPE} (one message per line)`;
+    ? `content-type: ${NDJSON_TYPE} (one message per line) or ${JSON_TYPE} (an array of messages)`
+    : `content-type: ${NDJSON_TYPE} (one message per line)`;
+  const label = `${routeLabel(routeOf(entry))} (${patternWords(pattern)})`;
   return new RpcError(
     "invalid_argument",
-    `Unsupported content type ${JSON.stringify(type)} for ${routeLabel(routeOf(entry))} (${
-      patternWords(pattern)
-    }): send ${expected}`,
+    type === ""
+      ? `Missing content type for ${label}: send ${expected}. Calls without one are refused, ` +
+        "since a page on another site could make them without the browser asking first"
+      : `Unsupported content type ${JSON.stringify(type)} for ${label}: send ${expected}`,
   );
 }
 
