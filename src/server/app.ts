@@ -20,6 +20,7 @@ import { createCors } from "./cors.ts";
 import { Health, healthService } from "./health.ts";
 import { handleHttp, type HttpEnv } from "./http_handler.ts";
 import { InFlight } from "./in_flight.ts";
+import { createOriginPolicy } from "./origins.ts";
 import { Router } from "./router.ts";
 import { serve, type ServeOptions, type Server } from "./serving.ts";
 import { defaultOnError, safeFallback, safeOnError } from "./user_callbacks.ts";
@@ -147,7 +148,9 @@ export class MicroAPI {
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
     };
-    const cors = options.cors ? createCors(options.cors) : undefined;
+    // One policy for HTTP CORS and WebSocket upgrades alike.
+    const origins = createOriginPolicy(options.cors?.origins);
+    const cors = options.cors ? createCors(options.cors, origins) : undefined;
     this.#handle = cors
       ? async (request, hooks) =>
         cors.preflight(request) ?? cors.decorate(request, await handleHttp(request, http, hooks))
@@ -162,11 +165,7 @@ export class MicroAPI {
     if (websocket && options.websocket !== false) {
       this.#websocket = new WebSocketServer(
         { admission: this.admission, limits, settings: websocket },
-        {
-          basePath: this.#basePath,
-          allowedOrigins: options.websocket?.allowedOrigins,
-          inFlight,
-        },
+        { basePath: this.#basePath, origins, inFlight },
       );
     }
   }

@@ -7,15 +7,11 @@ import type { MicroAPI } from "./app.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { WebSocketSettings } from "./ws_session.ts";
 
-/** WebSocket settings of an app. */
+/**
+ * WebSocket settings of an app. Which pages may open a socket is not one of them: the app's own
+ * origin may, and the origins its `cors` option lists (one list for HTTP and WebSocket).
+ */
 export interface WebSocketOptions {
-  /**
-   * Origins allowed to open a WebSocket from a browser (`https://app.example.com`). Requests
-   * without an Origin header (not from a browser) are always allowed. Default: any origin. Set
-   * this when browsers authenticate with cookies, so other sites cannot open sockets as your
-   * users.
-   */
-  allowedOrigins?: string[];
   /** Messages a client may send on one call before it needs credit. Default 256. */
   window?: number;
   /** Calls that may be open at once on one socket. Default 100. */
@@ -107,9 +103,10 @@ export interface MicroAPIOptions {
    */
   schemaNames?: ReadonlyMap<object, string>;
   /**
-   * Lets web pages from other origins make HTTP calls (CORS): answers preflights and exposes the
-   * response headers. Default: no cross-origin access. (WebSockets have their own
-   * `websocket.allowedOrigins`.)
+   * Lets web pages from other origins call the app: over HTTP (CORS: preflights are answered and
+   * response headers exposed) and over WebSocket (upgrades from these origins are accepted).
+   * Default: only pages of the app's own origin (the Origin header's host is the request's Host);
+   * requests without an Origin header come from no browser and are not affected.
    */
   cors?: CorsOptions;
 }
@@ -135,11 +132,18 @@ export function resolveBasePath(basePath: string | undefined): string {
  * @param options The option (`false` for off).
  * @returns The settings, or undefined when WebSockets are off.
  * @throws {RangeError} For a window or call limit that is not a positive integer.
+ * @throws {TypeError} For `allowedOrigins`, which `cors.origins` replaced.
  */
 export function resolveWebSocketSettings(
   options: WebSocketOptions | false | undefined,
 ): WebSocketSettings | undefined {
   if (options === false) return undefined;
+  if (options && "allowedOrigins" in options) {
+    throw new TypeError(
+      "Invalid websocket.allowedOrigins: the origins that may call are listed once, in " +
+        "cors: { origins }, for HTTP and WebSocket alike (pages of the app's own origin always may)",
+    );
+  }
   return {
     window: positive("websocket.window", options?.window ?? 256),
     maxCalls: positive("websocket.maxCalls", options?.maxCalls ?? 100),
