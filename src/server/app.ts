@@ -5,7 +5,7 @@ import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
 import type { Service } from "../schema/service.ts";
 import { resolveLimits } from "../protocol/limits.ts";
-import { isProduction } from "./adapters/env.ts";
+import { readEnv } from "./adapters/env.ts";
 import type { FetchHandler } from "./adapters/types.ts";
 import { Admission } from "./admission.ts";
 import {
@@ -21,6 +21,7 @@ import { Health, healthService } from "./health.ts";
 import { handleHttp, type HttpEnv } from "./http_handler.ts";
 import { InFlight } from "./in_flight.ts";
 import { createOriginPolicy } from "./origins.ts";
+import { environmentFrom, resolvePublishing } from "./publishing.ts";
 import { Router } from "./router.ts";
 import { serve, type ServeOptions, type Server } from "./serving.ts";
 import { defaultOnError, safeFallback, safeOnError } from "./user_callbacks.ts";
@@ -114,7 +115,10 @@ export class MicroAPI {
       this.#builtinServices.add(health);
       services.push(health);
     }
-    const publish = options.introspection ?? !isProduction();
+    // Introspection, the console and not-found hints: by default only where the environment says
+    // development; one that cannot be read counts as production.
+    const publishing = resolvePublishing(options, environmentFrom(readEnv));
+    const publish = publishing.introspection;
     this.#router = new Router(services, { hints: publish });
     this.#basePath = resolveBasePath(options.basePath);
     this.#middleware = [...(options.middleware ?? [])];
@@ -140,7 +144,7 @@ export class MicroAPI {
       INTROSPECTION_PATH,
       () => introspectionResponse(publish ? this.describe() : undefined),
     );
-    registerConsole(builtins, options.console, publish);
+    if (publishing.console) registerConsole(builtins);
     const http: HttpEnv = {
       admission: this.admission,
       limits,

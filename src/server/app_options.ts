@@ -84,16 +84,17 @@ export interface MicroAPIOptions {
   fallback?: (request: Request) => Response | Promise<Response>;
   /**
    * Publish the introspection document (services, methods, message schemas; what
-   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`. Default: on,
-   * unless the environment says production: `MICROAPI_ENV=production`, or `NODE_ENV=production`
-   * when `MICROAPI_ENV` is unset.
+   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`, and name what
+   * exists in not-found errors (`did you mean "get_user"?`). Default: on in development, off in
+   * production: `MICROAPI_ENV=production`, or `NODE_ENV=production` when `MICROAPI_ENV` is unset.
+   * When the environment cannot be read (Deno without `--allow-env`), production is assumed: off.
    */
   introspection?: boolean;
   /**
    * Serve the dev console, a page to call every method from a browser, at
    * `GET <basePath>/_microapi/console` (docs/console.md). Default: on when introspection is and
-   * the environment does not say production; `true` serves it anyway (it needs introspection on),
-   * `false` turns it off alone.
+   * the environment says development (not production, and readable); `true` serves it anyway (it
+   * needs introspection on), `false` turns it off alone.
    */
   console?: boolean;
   /**
