@@ -5,6 +5,8 @@ import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
 import type { Service } from "../schema/service.ts";
 import { resolveLimits } from "../protocol/limits.ts";
+import { routePath } from "../protocol/route.ts";
+import { WS_PATH } from "../protocol/ws_frames.ts";
 import { readEnv } from "./adapters/env.ts";
 import type { FetchHandler } from "./adapters/types.ts";
 import { Admission } from "./admission.ts";
@@ -88,6 +90,8 @@ export class MicroAPI {
   #options: Readonly<MicroAPIOptions>;
   #builtinServices = new Set<Service>();
   #introspection: IntrospectionDocument | undefined;
+  /** The paths the app answers itself, with the base path (for adapters; see ListenOptions). */
+  #paths: readonly string[];
 
   /**
    * Creates the app.
@@ -166,6 +170,14 @@ export class MicroAPI {
         return Promise.reject(error);
       }
     };
+    this.#paths = [
+      ...this.#router.entries.map((entry) =>
+        this.#basePath +
+        routePath({ service: entry.service, method: entry.method.name, version: entry.version })
+      ),
+      ...[...builtins.keys()].map((path) => this.#basePath + path),
+      ...(websocket ? [this.#basePath + WS_PATH] : []),
+    ];
     if (websocket && options.websocket !== false) {
       this.#websocket = new WebSocketServer(
         { admission: this.admission, limits, settings: websocket },
@@ -319,6 +331,7 @@ export class MicroAPI {
     return await serve({
       handler: this.#handle,
       websocket: this.#websocket,
+      paths: this.#paths,
       inFlight: this.#inFlight,
       onDraining: () => this.health?.notifyDraining(),
       stop: () => this.stop(),
