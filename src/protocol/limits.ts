@@ -33,10 +33,11 @@ export interface Limits {
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * The default shape limits of one message. Generous for real messages, and small enough that a
- * message at the limits costs the server tens of milliseconds, not hundreds: a record of 200 000
- * keys stalled Deno's event loop for 450 ms before these limits, and a record of 50 000 keys, the
- * most allowed, for about 80 ms (bench/message_stall.ts; docs/security.md has the figures).
+ * The default shape limits of one message: generous for real messages (large collections go as
+ * streams), and small enough that no message costs the server hundreds of milliseconds. A record
+ * of 200 000 keys stalled Deno's event loop for 450 to 760 ms before these limits and is refused
+ * in about 20 ms now; a record at the limit, 50 000 keys, takes 50 to 150 ms, mostly in zod
+ * (bench/message_stall.ts; docs/security.md has the figures).
  */
 export const DEFAULT_SHAPE_LIMITS: Readonly<Pick<Limits, "maxDepth" | "maxKeys" | "maxItems">> =
   Object.freeze({ maxDepth: 64, maxKeys: 50_000, maxItems: 100_000 });
