@@ -6,7 +6,8 @@
  * call carries its metadata in its open frame, so per-call tokens work even where browsers cannot
  * set headers.
  *
- *   curl -s localhost:8080/accounts/me -H 'authorization: Bearer t-alice' -X POST
+ *   curl -s localhost:8080/accounts/me -H 'authorization: Bearer t-alice' \
+ *     -H 'content-type: application/json' -X POST
  */
 import {
   type Dependency,

@@ -42,12 +42,13 @@ export interface InProcess {
  * Runs the CLI's `main()` in this process, with output captured.
  *
  * @param args The arguments.
- * @param options Working directory (default the repository) and environment overrides.
+ * @param options Working directory (default the repository) and environment overrides (null:
+ *   a variable that cannot be read, as on Deno without --allow-env).
  * @returns The running command.
  */
 export function runMain(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string | null> } = {},
 ): InProcess {
   let stdout = "";
   let stderr = "";

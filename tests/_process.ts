@@ -75,15 +75,21 @@ export function runProgram(which: "deno" | "bun", program: string, args: string[
  * Runs a command to completion.
  *
  * @param argv The command and its arguments.
+ * @param options `env`: variables to set for it, on top of this process's.
  * @returns The exit code and everything it printed.
  */
 export async function runCommand(
   argv: string[],
+  options: { env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const decoder = new TextDecoder();
   if (runtime === "deno") {
-    const out = await new Deno.Command(argv[0]!, { args: argv.slice(1), cwd: root, stdin: "null" })
-      .output();
+    const out = await new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      cwd: root,
+      stdin: "null",
+      ...(options.env ? { env: options.env } : {}),
+    }).output();
     return {
       code: out.code,
       stdout: decoder.decode(out.stdout),
@@ -98,7 +104,14 @@ export async function runCommand(
       ): { exitCode: number; stdout: Uint8Array; stderr: Uint8Array };
     };
   }).Bun;
-  const out = bun.spawnSync(argv, { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const out = bun.spawnSync(argv, {
+    cwd: root,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    // Bun's env replaces the parent's; Deno's adds to it.
+    ...(options.env ? { env: { ...parentEnv(), ...options.env } } : {}),
+  });
   return {
     code: out.exitCode,
     stdout: decoder.decode(out.stdout),
@@ -179,4 +192,9 @@ function spawn(argv: string[]): Child {
     kill: (signal = "SIGKILL") => kill(signal),
     exited,
   };
+}
+
+function parentEnv(): Record<string, string | undefined> {
+  return (globalThis as unknown as { process: { env: Record<string, string | undefined> } })
+    .process.env;
 }

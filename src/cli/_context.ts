@@ -13,8 +13,11 @@ export interface CliContext {
   err(text: string): void;
   /** The working directory relative paths are resolved against. */
   readonly cwd: string;
-  /** Reads an environment variable. */
-  env(name: string): string | undefined;
+  /**
+   * Reads an environment variable: undefined when it is unset, null when it cannot be read (Deno
+   * without `--allow-env` for it).
+   */
+  env(name: string): string | undefined | null;
   /**
    * A signal that aborts when the process is asked to stop (SIGINT, SIGTERM). Long-running
    * commands (serve) call it; the entry installs the signal handlers only then.

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
+import { readEnv } from "../server/adapters/env.ts";
 import type { CliContext, EmbeddedModule } from "./_context.ts";
 import { main } from "./main.ts";
 import { WATCH_CHILD_ENV } from "./_serve_settings.ts";
@@ -23,7 +24,8 @@ export async function runCli(
     out: (text) => console.log(text),
     err: (text) => console.error(text),
     cwd: process.cwd(),
-    env: (name) => process.env[name],
+    // Without a permission prompt on Deno: a variable it may not read is null.
+    env: readEnv,
     stopSignal() {
       if (!controller) {
         const stopping = new AbortController();
@@ -31,7 +33,7 @@ export async function runCli(
         const stop = () => stopping.abort();
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);
-        if (process.env[WATCH_CHILD_ENV] === "1") {
+        if (readEnv(WATCH_CHILD_ENV) === "1") {
           // Run by `serve --watch`: stop when the watcher goes away (its end of stdin closes).
           process.stdin.on("end", stop);
           process.stdin.on("close", stop);

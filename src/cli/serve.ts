@@ -4,6 +4,7 @@ import { patternWords } from "../schema/pattern.ts";
 import { MicroAPI } from "../server/app.ts";
 import type { MicroAPIOptions } from "../server/app_options.ts";
 import { CONSOLE_PATH } from "../server/console.ts";
+import { type Environment, environmentFrom, resolvePublishing } from "../server/publishing.ts";
 import type { Server } from "../server/serving.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
@@ -46,7 +47,7 @@ export const serveCommand: CommandSpec = {
       type: "boolean",
       negatable: true,
       description: `Publish ${INTROSPECTION_PATH} (default: on unless MICROAPI_ENV or ` +
-        "NODE_ENV is production)",
+        "NODE_ENV is production, or cannot be read)",
     },
     {
       name: "console",
@@ -91,7 +92,11 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     )
     : await loadServices(args.positionals, ctx);
   const watchChild = ctx.env(WATCH_CHILD_ENV) === "1";
-  const { app, introspection, console: devConsole } = createApp(loaded, settings, ctx);
+  const { app, introspection, console: devConsole, environment } = createApp(
+    loaded,
+    settings,
+    ctx,
+  );
   let server: Server;
   try {
     server = await app.serve({
@@ -103,7 +108,13 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     throw new CliError(firstLine(error));
   }
   ctx.out(
-    startupTable(loaded, app, server.url, { introspection, console: devConsole }, settings.cors),
+    startupTable(
+      loaded,
+      app,
+      server.url,
+      { introspection, console: devConsole, environment },
+      settings.cors,
+    ),
   );
   await new Promise<void>((resolve) => {
     const stop = ctx.stopSignal();
@@ -120,19 +131,20 @@ function createApp(
   loaded: LoadedServices,
   settings: ServeSettings,
   ctx: CliContext,
-): { app: MicroAPI; introspection: boolean; console: boolean } {
+): { app: MicroAPI; introspection: boolean; console: boolean; environment: Environment } {
   const base: Partial<MicroAPIOptions> = loaded.app?.options ?? {};
   const names = new Map<object, string>(loaded.schemaNames);
   for (const [schema, name] of base.schemaNames ?? []) names.set(schema, name);
-  const production = /^production$/i.test(
-    (ctx.env("MICROAPI_ENV") ?? ctx.env("NODE_ENV") ?? "").trim(),
-  );
-  const introspection = settings.introspection ?? base.introspection ?? !production;
-  const devConsole = settings.console ?? base.console ?? (introspection && !production);
+  // The app's own rules (src/server/publishing.ts), with the environment as the CLI reads it.
+  const environment = environmentFrom(ctx.env);
   const cors = settings.cors === undefined
     ? base.cors
     : { origins: settings.cors.includes("*") ? "*" as const : settings.cors };
   try {
+    const { introspection, console: devConsole } = resolvePublishing({
+      introspection: settings.introspection ?? base.introspection,
+      console: settings.console ?? base.console,
+    }, environment);
     const app = new MicroAPI({
       ...base,
       services: loaded.services,
@@ -141,7 +153,7 @@ function createApp(
       console: devConsole,
       ...(cors ? { cors } : {}),
     });
-    return { app, introspection, console: devConsole };
+    return { app, introspection, console: devConsole, environment };
   } catch (error) {
     throw (settings.cors && /CORS/.test(String(error)))
       ? new UsageError(firstLine(error))
@@ -153,7 +165,7 @@ function startupTable(
   loaded: LoadedServices,
   app: MicroAPI,
   url: string,
-  served: { introspection: boolean; console: boolean },
+  served: { introspection: boolean; console: boolean; environment: Environment },
   cors: readonly string[] | undefined,
 ): string {
   const document = app.describe();
@@ -180,6 +192,20 @@ function startupTable(
   if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
   if (served.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
   if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
+  if (served.environment === "unreadable") {
+    // Fail closed: nothing meant for development is published, and the operator is told why.
+    const off = [
+      ...(served.introspection ? [] : [["introspection", "--introspection"]]),
+      ...(served.console ? [] : [["the console", "--console"]]),
+    ];
+    const what = off.map(([name]) => name).join(" and ");
+    const flags = off.map(([, flag]) => flag).join(", ");
+    lines.push(
+      "Production assumed: cannot read MICROAPI_ENV or NODE_ENV (Deno needs " +
+        "--allow-env=MICROAPI_ENV,NODE_ENV)" +
+        (off.length ? `; ${what} ${off.length > 1 ? "are" : "is"} off (${flags})` : ""),
+    );
+  }
   lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
   return lines.join("\n");
 }

@@ -14,7 +14,11 @@ export interface ConnectionOptions {
   metadata?: HeadersInit;
   /** The default timeout of every call, in milliseconds. */
   timeoutMs?: number;
-  /** Limits on what the server sends; the same defaults as the server's. */
+  /**
+   * Limits on what the server sends: the message and line sizes, with the same defaults as the
+   * server's. (The shape limits, `maxDepth`, `maxKeys` and `maxItems`, are what a server holds
+   * what it receives to; the client does not check them.)
+   */
   limits?: Partial<Limits>;
   /** The fetch function to use for HTTP; default the global one. */
   fetch?: typeof fetch;

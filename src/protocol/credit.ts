@@ -142,6 +142,7 @@ export class InboundCredit {
   #pendingBytes = 0;
   #consumed = 0;
   #consumedBytes = 0;
+  #received = 0;
   #sizes: Sizes | undefined;
 
   /**
@@ -156,6 +157,11 @@ export class InboundCredit {
     if (options.bytes !== undefined) this.#sizes = new Sizes();
   }
 
+  /** How many messages have arrived and been counted. */
+  get received(): number {
+    return this.#received;
+  }
+
   /**
    * A message arrived.
    *
@@ -166,6 +172,7 @@ export class InboundCredit {
   receive(bytes = 0): boolean {
     if (this.#pending >= this.window || this.#pendingBytes >= this.windowBytes) return false;
     this.#pending++;
+    this.#received++;
     if (this.#sizes) {
       this.#pendingBytes += bytes;
       this.#sizes.push(bytes);

@@ -5,7 +5,9 @@ import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import type { Middleware } from "../schema/middleware.ts";
 import type { Service } from "../schema/service.ts";
 import { resolveLimits } from "../protocol/limits.ts";
-import { isProduction } from "./adapters/env.ts";
+import { routePath } from "../protocol/route.ts";
+import { WS_PATH } from "../protocol/ws_frames.ts";
+import { readEnv } from "./adapters/env.ts";
 import type { FetchHandler } from "./adapters/types.ts";
 import { Admission } from "./admission.ts";
 import {
@@ -20,6 +22,8 @@ import { createCors } from "./cors.ts";
 import { Health, healthService } from "./health.ts";
 import { handleHttp, type HttpEnv } from "./http_handler.ts";
 import { InFlight } from "./in_flight.ts";
+import { createOriginPolicy } from "./origins.ts";
+import { environmentFrom, resolvePublishing } from "./publishing.ts";
 import { Router } from "./router.ts";
 import { serve, type ServeOptions, type Server } from "./serving.ts";
 import { defaultOnError, safeFallback, safeOnError } from "./user_callbacks.ts";
@@ -86,6 +90,8 @@ export class MicroAPI {
   #options: Readonly<MicroAPIOptions>;
   #builtinServices = new Set<Service>();
   #introspection: IntrospectionDocument | undefined;
+  /** The paths the app answers itself, with the base path (for adapters; see ListenOptions). */
+  #paths: readonly string[];
 
   /**
    * Creates the app.
@@ -113,7 +119,10 @@ export class MicroAPI {
       this.#builtinServices.add(health);
       services.push(health);
     }
-    const publish = options.introspection ?? !isProduction();
+    // Introspection, the console and not-found hints: by default only where the environment says
+    // development; one that cannot be read counts as production.
+    const publishing = resolvePublishing(options, environmentFrom(readEnv));
+    const publish = publishing.introspection;
     this.#router = new Router(services, { hints: publish });
     this.#basePath = resolveBasePath(options.basePath);
     this.#middleware = [...(options.middleware ?? [])];
@@ -139,7 +148,7 @@ export class MicroAPI {
       INTROSPECTION_PATH,
       () => introspectionResponse(publish ? this.describe() : undefined),
     );
-    registerConsole(builtins, options.console, publish);
+    if (publishing.console) registerConsole(builtins);
     const http: HttpEnv = {
       admission: this.admission,
       limits,
@@ -147,7 +156,9 @@ export class MicroAPI {
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
     };
-    const cors = options.cors ? createCors(options.cors) : undefined;
+    // One policy for HTTP CORS and WebSocket upgrades alike.
+    const origins = createOriginPolicy(options.cors?.origins);
+    const cors = options.cors ? createCors(options.cors, origins) : undefined;
     this.#handle = cors
       ? async (request, hooks) =>
         cors.preflight(request) ?? cors.decorate(request, await handleHttp(request, http, hooks))
@@ -159,14 +170,18 @@ export class MicroAPI {
         return Promise.reject(error);
       }
     };
+    this.#paths = [
+      ...this.#router.entries.map((entry) =>
+        this.#basePath +
+        routePath({ service: entry.service, method: entry.method.name, version: entry.version })
+      ),
+      ...[...builtins.keys()].map((path) => this.#basePath + path),
+      ...(websocket ? [this.#basePath + WS_PATH] : []),
+    ];
     if (websocket && options.websocket !== false) {
       this.#websocket = new WebSocketServer(
         { admission: this.admission, limits, settings: websocket },
-        {
-          basePath: this.#basePath,
-          allowedOrigins: options.websocket?.allowedOrigins,
-          inFlight,
-        },
+        { basePath: this.#basePath, origins, inFlight },
       );
     }
   }
@@ -316,6 +331,7 @@ export class MicroAPI {
     return await serve({
       handler: this.#handle,
       websocket: this.#websocket,
+      paths: this.#paths,
       inFlight: this.#inFlight,
       onDraining: () => this.health?.notifyDraining(),
       stop: () => this.stop(),

@@ -7,15 +7,11 @@ import type { MicroAPI } from "./app.ts";
 import type { CorsOptions } from "./cors.ts";
 import type { WebSocketSettings } from "./ws_session.ts";
 
-/** WebSocket settings of an app. */
+/**
+ * WebSocket settings of an app. Which pages may open a socket is not one of them: the app's own
+ * origin may, and the origins its `cors` option lists (one list for HTTP and WebSocket).
+ */
 export interface WebSocketOptions {
-  /**
-   * Origins allowed to open a WebSocket from a browser (`https://app.example.com`). Requests
-   * without an Origin header (not from a browser) are always allowed. Default: any origin. Set
-   * this when browsers authenticate with cookies, so other sites cannot open sockets as your
-   * users.
-   */
-  allowedOrigins?: string[];
   /** Messages a client may send on one call before it needs credit. Default 256. */
   window?: number;
   /**
@@ -104,16 +100,17 @@ export interface MicroAPIOptions {
   fallback?: (request: Request) => Response | Promise<Response>;
   /**
    * Publish the introspection document (services, methods, message schemas; what
-   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`. Default: on,
-   * unless the environment says production: `MICROAPI_ENV=production`, or `NODE_ENV=production`
-   * when `MICROAPI_ENV` is unset.
+   * `microapi generate <url>` reads) at `GET <basePath>/_microapi/introspection`, and name what
+   * exists in not-found errors (`did you mean "get_user"?`). Default: on in development, off in
+   * production: `MICROAPI_ENV=production`, or `NODE_ENV=production` when `MICROAPI_ENV` is unset.
+   * When the environment cannot be read (Deno without `--allow-env`), production is assumed: off.
    */
   introspection?: boolean;
   /**
    * Serve the dev console, a page to call every method from a browser, at
    * `GET <basePath>/_microapi/console` (docs/console.md). Default: on when introspection is and
-   * the environment does not say production; `true` serves it anyway (it needs introspection on),
-   * `false` turns it off alone.
+   * the environment says development (not production, and readable); `true` serves it anyway (it
+   * needs introspection on), `false` turns it off alone.
    */
   console?: boolean;
   /**
@@ -123,9 +120,10 @@ export interface MicroAPIOptions {
    */
   schemaNames?: ReadonlyMap<object, string>;
   /**
-   * Lets web pages from other origins make HTTP calls (CORS): answers preflights and exposes the
-   * response headers. Default: no cross-origin access. (WebSockets have their own
-   * `websocket.allowedOrigins`.)
+   * Lets web pages from other origins call the app: over HTTP (CORS: preflights are answered and
+   * response headers exposed) and over WebSocket (upgrades from these origins are accepted).
+   * Default: only pages of the app's own origin (the Origin header's host is the request's Host);
+   * requests without an Origin header come from no browser and are not affected.
    */
   cors?: CorsOptions;
 }
@@ -151,11 +149,18 @@ export function resolveBasePath(basePath: string | undefined): string {
  * @param options The option (`false` for off).
  * @returns The settings, or undefined when WebSockets are off.
  * @throws {RangeError} For a window, window limit or call limit that is not a positive integer.
+ * @throws {TypeError} For `allowedOrigins`, which `cors.origins` replaced.
  */
 export function resolveWebSocketSettings(
   options: WebSocketOptions | false | undefined,
 ): WebSocketSettings | undefined {
   if (options === false) return undefined;
+  if (options && "allowedOrigins" in options) {
+    throw new TypeError(
+      "Invalid websocket.allowedOrigins: the origins that may call are listed once, in " +
+        "cors: { origins }, for HTTP and WebSocket alike (pages of the app's own origin always may)",
+    );
+  }
   return {
     window: positive("websocket.window", options?.window ?? 256),
     windowBytes: positive("websocket.windowBytes", options?.windowBytes ?? 1024 * 1024),

@@ -1,42 +1,23 @@
 import { CONSOLE_ASSETS, type ConsoleAsset } from "../console/_assets.ts";
-import { isProduction } from "./adapters/env.ts";
 
 /** Where an app serves its dev console (under its base path). */
 export const CONSOLE_PATH = "/_microapi/console";
 
 /**
  * Adds the dev console to an app's GET built-ins: the page at `/_microapi/console` and its script
- * and style sheet under it, served from memory (src/console/_assets.ts).
- *
- * By default the console is on when the app publishes its introspection document (which it
- * reads) and the environment does not say production (`MICROAPI_ENV`, `NODE_ENV`): in production
- * it exists only with `console: true` and `introspection: true`. `console: false` turns it off
- * alone.
+ * and style sheet under it, served from memory (src/console/_assets.ts). Whether an app has it is
+ * decided with its introspection (src/server/publishing.ts): by default only in development, and
+ * with `console: true` only when introspection is on.
  *
  * @param builtins The app's GET built-ins, by path under the base path.
- * @param option The app's `console` option.
- * @param introspection Whether the app publishes its introspection document.
- * @returns Whether the console was added.
- * @throws {TypeError} For `console: true` on an app that does not publish introspection.
  */
 export function registerConsole(
   builtins: Map<string, (request: Request) => Response | Promise<Response>>,
-  option: boolean | undefined,
-  introspection: boolean,
-): boolean {
-  if (option === true && !introspection) {
-    throw new TypeError(
-      "Invalid console: true: the console reads the introspection document, which this app " +
-        "does not publish (introspection: false, or MICROAPI_ENV/NODE_ENV is production); " +
-        "set introspection: true as well, or leave console unset",
-    );
-  }
-  if (!(option ?? (introspection && !isProduction()))) return false;
+): void {
   for (const asset of CONSOLE_ASSETS) {
     const body: Uint8Array<ArrayBuffer> = new TextEncoder().encode(asset.body);
     builtins.set(CONSOLE_PATH + asset.path, (request) => consoleResponse(request, asset, body));
   }
-  return true;
 }
 
 /**

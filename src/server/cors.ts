@@ -1,15 +1,18 @@
 import { JSON_TYPE } from "../protocol/headers.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import type { OriginPolicy } from "./origins.ts";
 
 /**
- * Which browser origins may call the app. Browsers send a preflight `OPTIONS` before every call
- * (MicroAPI requests carry a JSON or NDJSON content type and often metadata headers); the app
- * answers it, and marks its responses readable by the calling page.
+ * Which browser origins other than the app's own may call it, over HTTP and WebSocket alike.
+ * Browsers send a preflight `OPTIONS` before every cross-origin HTTP call (MicroAPI requires a
+ * JSON or NDJSON content type, which no page can send without one); the app answers it, and marks
+ * its responses readable by the calling page. WebSocket upgrades from these origins are accepted;
+ * from any other (but the app's own), refused.
  */
 export interface CorsOptions {
   /**
    * The origins allowed, such as `["https://app.example.com", "http://localhost:5173"]`, or
-   * `"*"` for any origin.
+   * `"*"` for any origin (pages of any site may then call, over WebSocket too).
    */
   origins: "*" | readonly string[];
   /** How long a browser may cache a preflight answer, in seconds. Default 600. */
@@ -40,18 +43,17 @@ export interface Cors {
 }
 
 /**
- * Checks the options and builds the CORS handling.
+ * Builds the CORS handling of an app from its origin policy.
  *
  * @param options Allowed origins, preflight cache time.
+ * @param origins The app's origin policy, built from the same `origins`.
  * @returns The handling.
- * @throws {TypeError} For an origin that is not `scheme://host[:port]`.
  */
-export function createCors(options: CorsOptions): Cors {
-  const any = options.origins === "*";
-  const allowed = new Set(any ? [] : [...options.origins as readonly string[]].map(checkOrigin));
+export function createCors(options: CorsOptions, origins: OriginPolicy): Cors {
+  const any = origins.any;
   const maxAge = String(options.maxAgeSeconds ?? 600);
   const isAllowed = (origin: string | null): origin is string =>
-    origin !== null && (any || allowed.has(origin.toLowerCase()));
+    origin !== null && origins.listed(origin);
 
   return {
     preflight(request) {
@@ -106,22 +108,4 @@ export function createCors(options: CorsOptions): Cors {
       }
     },
   };
-}
-
-/** An origin in the form browsers send it, lower-cased; rejects anything else. */
-function checkOrigin(origin: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    // reported below
-  }
-  const normal = origin.toLowerCase().replace(/\/$/, "");
-  if (!parsed || parsed.origin === "null" || parsed.origin !== normal) {
-    throw new TypeError(
-      `Invalid CORS origin ${JSON.stringify(origin)}: expected scheme://host[:port], such as ` +
-        'https://app.example.com (or "*" for any origin)',
-    );
-  }
-  return normal;
 }

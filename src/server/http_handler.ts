@@ -10,7 +10,7 @@ import {
 import type { Limits } from "../protocol/limits.ts";
 import { NdjsonWriter } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
-import { routeLabel } from "../protocol/route.ts";
+import { isCanonicalPath, routeLabel } from "../protocol/route.ts";
 import { encodeEndLine, encodeMessageLine } from "../protocol/stream_lines.ts";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import {
@@ -56,7 +56,16 @@ export function handleHttp(
   hooks?: RequestHooks,
 ): Promise<Response> | Response {
   const { admission } = env;
-  const path = pathOf(request.url, env.basePath);
+  const full = pathOf(request.url, "")!;
+  // Before anything looks the path up: one that servers and proxies could read differently is
+  // refused the same way on every runtime (Bun rewrites them; the adapter says so).
+  if (hooks?.rewrittenPath || !isCanonicalPath(full)) return errorResponse(nonCanonicalPath());
+  const base = env.basePath;
+  const path = base === ""
+    ? full
+    : full.startsWith(base + "/")
+    ? full.slice(base.length)
+    : undefined;
   if (request.method !== "POST") return notACall(request, path, env);
   if (path === undefined || (env.fallback && !admission.find(path))) {
     return notFound(request, path, env);
@@ -102,6 +111,21 @@ export function handleHttp(
     },
   );
   return sink.response;
+}
+
+/**
+ * The error for a path with dot segments, a backslash or an encoded slash: `not_found`, as any
+ * path that leads to no method (and as Deno answered such paths before they were checked), and
+ * the same on every runtime, which cannot all tell what the client sent (Bun resolves the path
+ * first).
+ */
+function nonCanonicalPath(): RpcError {
+  return new RpcError(
+    "not_found",
+    "Path not served: request paths with dot segments (. or .., also as %2e), backslashes, or " +
+      "encoded slashes (%2f, %5c) are refused, so that this server and any proxy in front of it " +
+      "read a path alike; send the path as written, such as /<service>/<method>",
+  );
 }
 
 /** A request that is not a POST: a built-in endpoint, or an error (or the fallback). */
@@ -181,27 +205,31 @@ export function pathOf(url: string, basePath: string): string | undefined {
 }
 
 /**
- * Which body format a request uses, from its content type and the method's pattern. A missing
- * content type means the pattern's default.
+ * Which body format a request uses, from its content type and the method's pattern. The content
+ * type must be given: a request without one, or with a type a form or `text/plain` may carry,
+ * is one a page on another site can send without the browser asking the server first (a CORS
+ * preflight), so it is refused before the handler runs (docs/security.md).
  */
 function bodyFormat(entry: MethodEntry, type: string): BodyFormat | RpcError {
   const { pattern } = entry.method;
   if (!streamsInput(pattern)) {
-    if (type === "" || type === JSON_TYPE) return "json";
+    if (type === JSON_TYPE) return "json";
   } else {
-    if (type === "" || type === NDJSON_TYPE) return "ndjson";
+    if (type === NDJSON_TYPE) return "ndjson";
     if (type === JSON_TYPE && pattern === "client_streaming") return "json_array";
   }
   const expected = !streamsInput(pattern)
-    ? `${JSON_TYPE}`
+    ? `content-type: ${JSON_TYPE}`
     : pattern === "client_streaming"
-    ? `${NDJSON_TYPE} (one message per line) or ${JSON_TYPE} (an array of messages)`
-    : `${NDJSON_TYPE} (one message per line)`;
+    ? `content-type: ${NDJSON_TYPE} (one message per line) or ${JSON_TYPE} (an array of messages)`
+    : `content-type: ${NDJSON_TYPE} (one message per line)`;
+  const label = `${routeLabel(routeOf(entry))} (${patternWords(pattern)})`;
   return new RpcError(
     "invalid_argument",
-    `Unsupported content type ${JSON.stringify(type)} for ${routeLabel(routeOf(entry))} (${
-      patternWords(pattern)
-    }): send ${expected}`,
+    type === ""
+      ? `Missing content type for ${label}: send ${expected}. Calls without one are refused, ` +
+        "since a page on another site could make them without the browser asking first"
+      : `Unsupported content type ${JSON.stringify(type)} for ${label}: send ${expected}`,
   );
 }
 

@@ -1,6 +1,14 @@
 import { readBodyText, tooLarge } from "../protocol/body.ts";
 import { parseJson } from "../protocol/json.ts";
 import type { Limits } from "../protocol/limits.ts";
+import {
+  checkShape,
+  mayPassShape,
+  parseMessage,
+  scanShape,
+  SHAPE_SCAN_CHARS,
+  shapeError,
+} from "../protocol/message_shape.ts";
 import { NdjsonReader } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import type { MessageSource } from "./call.ts";
@@ -25,6 +33,9 @@ export interface SourceOptions {
  *   pipeline reads as `{}` when the method takes input).
  * - `ndjson`: one message per line, read as the lines arrive.
  * - `json_array`: a JSON array of messages (for curl), read whole, within `maxMessageBytes`.
+ *
+ * Every message is held to the shape limits (depth, keys, items) before the pipeline sees it: a
+ * long body is scanned before it is parsed, so that a body over them costs no JSON.parse.
  *
  * @param request The request.
  * @param format The body format.
@@ -59,11 +70,20 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
         if (declared > limits.maxMessageBytes) {
           return Promise.reject(tooLarge("request body", limits.maxMessageBytes));
         }
-        if (declared > 0) return readNativeJson(request).then(message);
+        // A long body is read as text instead, to be scanned before it is parsed.
+        if (declared > 0 && declared < SHAPE_SCAN_CHARS) {
+          return readNativeJson(request).then((value) => {
+            if (mayPassShape(declared, limits)) {
+              const failure = checkShape(value, limits);
+              if (failure) throw shapeError(failure, "request body");
+            }
+            return message(value);
+          });
+        }
       }
       return readWhole(request, limits.maxMessageBytes, "request body").then((text) => {
         if (text.trim() === "") return DONE;
-        return message(parseJson(text, "request body"));
+        return message(parseMessage(text, "request body", limits));
       });
     },
     cancel() {
@@ -113,7 +133,8 @@ function ndjson(request: Request, limits: Limits): MessageSource {
         finished = true;
         return DONE;
       }
-      return { done: false, value: parseJson(line, `message at index ${index++}`) };
+      const at = index++;
+      return { done: false, value: parseMessage(line, `message at index ${at}`, limits, at) };
     },
     cancel() {
       if (!finished) reader?.cancel();
@@ -125,10 +146,23 @@ function ndjson(request: Request, limits: Limits): MessageSource {
 function jsonArray(request: Request, limits: Limits): MessageSource {
   let messages: unknown[] | undefined;
   let index = 0;
+  // Whether each message still needs its shape checked (a long body was scanned whole instead).
+  let walk = false;
   return {
     async next() {
       if (!messages) {
         const text = await readWhole(request, limits.maxMessageBytes, "request body");
+        if (text.length >= SHAPE_SCAN_CHARS) {
+          const failure = scanShape(text, limits, { elements: true });
+          if (failure) {
+            const [at, ...path] = failure.path;
+            throw typeof at === "number"
+              ? shapeError({ ...failure, path }, `message at index ${at}`, at)
+              : shapeError(failure, "request body");
+          }
+        } else {
+          walk = mayPassShape(text.length, limits);
+        }
         const parsed = text.trim() === "" ? [] : parseJson(text, "request body");
         if (!Array.isArray(parsed)) {
           throw new RpcError(
@@ -140,7 +174,13 @@ function jsonArray(request: Request, limits: Limits): MessageSource {
         messages = parsed;
       }
       if (index >= messages.length) return DONE;
-      return { done: false, value: messages[index++] };
+      const at = index++;
+      const value = messages[at];
+      if (walk) {
+        const failure = checkShape(value, limits);
+        if (failure) throw shapeError(failure, `message at index ${at}`, at);
+      }
+      return { done: false, value };
     },
     cancel() {
       if (!messages && !request.bodyUsed) request.body?.cancel().catch(() => {});

@@ -48,6 +48,8 @@ export interface Served {
   readonly handler: FetchHandler;
   /** The WebSocket endpoint, when the app serves WebSockets. */
   readonly websocket: WebSocketServer | undefined;
+  /** The paths the app answers itself (see ListenOptions.paths). */
+  readonly paths: readonly string[];
   /** The calls in flight, and the draining switch. */
   readonly inFlight: InFlight;
   /** Called once draining has begun (health watchers hear `not_serving`). */
@@ -71,6 +73,7 @@ export async function serve(app: Served, options: ServeOptions = {}): Promise<Se
     hostname: options.hostname ?? "0.0.0.0",
     handler: app.handler,
     websocket: app.websocket,
+    paths: app.paths,
   });
   const finished = Promise.withResolvers<void>();
   // Rejects when shutdown fails; whoever awaits it sees that, and nobody has to.

@@ -76,6 +76,11 @@ export class WebSocketServerCall implements MessageSource, CallSink {
     return this.#ended;
   }
 
+  /** How many messages the client has sent on this call so far (the next one's index). */
+  get received(): number {
+    return this.#inbound.received;
+  }
+
   // ---- frames from the client ----
 
   /**

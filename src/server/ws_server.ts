@@ -3,29 +3,31 @@ import { WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
 import type { ServerSocket, SocketEvents, WebSocketEndpoint } from "./adapters/types.ts";
 import { errorResponse, pathOf } from "./http_handler.ts";
 import { drainingError, type InFlight } from "./in_flight.ts";
+import type { OriginPolicy } from "./origins.ts";
 import { WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
 
 /** How an app's WebSocket endpoint is set up. */
 export interface WebSocketServerOptions {
   /** The app's base path (`""` for none); the endpoint is at `<basePath>/_microapi/ws`. */
   basePath: string;
-  /** Origins a browser may open a socket from; undefined for any. */
-  allowedOrigins: readonly string[] | undefined;
+  /** Which pages may open a socket: the app's own origin, and those its `cors` lists. */
+  origins: OriginPolicy;
   /** Whether the app is draining (no new sockets then). */
   inFlight: InFlight;
 }
 
 /**
  * The app's WebSocket endpoint, as runtime adapters use it, and the sessions it has open. Its
- * policy, in the order applied to an upgrade request: the origin must be allowed (when the app
- * lists origins and the request comes from a browser), the app must not be draining, and the
- * client must offer the `microapi.v1` subprotocol or none. `?ack=1` on the URL asks the session to
+ * policy, in the order applied to an upgrade request: a browser's page must be allowed to call
+ * (its Origin is the server's own, or one the app's `cors` lists; requests without an Origin come
+ * from no browser), the app must not be draining, and the client must offer the `microapi.v1`
+ * subprotocol or none. `?ack=1` on the URL asks the session to
  * answer every client message at once (docs/protocol.md). Calls on an open socket go through the
  * app's admission like every other transport's.
  */
 export class WebSocketServer implements WebSocketEndpoint {
   #path: string;
-  #origins: ReadonlySet<string> | undefined;
+  #origins: OriginPolicy;
   #inFlight: InFlight;
   #env: WebSocketSessionEnv;
   #sessions = new Set<WebSocketSession>();
@@ -39,7 +41,7 @@ export class WebSocketServer implements WebSocketEndpoint {
   constructor(env: WebSocketSessionEnv, options: WebSocketServerOptions) {
     this.#env = env;
     this.#path = options.basePath + WS_PATH;
-    this.#origins = options.allowedOrigins && new Set(options.allowedOrigins);
+    this.#origins = options.origins;
     this.#inFlight = options.inFlight;
   }
 
@@ -53,10 +55,14 @@ export class WebSocketServer implements WebSocketEndpoint {
   }
 
   accept(request: Request): Response | { protocol: string | undefined } {
-    const origin = request.headers.get("origin");
-    if (this.#origins && origin !== null && !this.#origins.has(origin)) {
+    if (!this.#origins.allows(request)) {
+      // A page of another site: with cookies, it would call as the user (docs/security.md).
       return errorResponse(
-        new RpcError("permission_denied", `Origin ${origin} may not open a WebSocket here`),
+        new RpcError(
+          "permission_denied",
+          `Origin ${request.headers.get("origin")} may not open a WebSocket here: only pages ` +
+            "of this server's own origin may, and those the app lists in cors.origins",
+        ),
       );
     }
     if (this.#inFlight.draining) return errorResponse(drainingError());

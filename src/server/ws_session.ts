@@ -1,5 +1,12 @@
 import { FrameBatcher } from "../protocol/frame_batcher.ts";
 import type { Limits } from "../protocol/limits.ts";
+import {
+  checkShape,
+  mayPassShape,
+  scanShape,
+  SHAPE_SCAN_CHARS,
+  shapeError,
+} from "../protocol/message_shape.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import {
   CloseCode,
@@ -175,20 +182,29 @@ export class WebSocketSession {
       : new TextEncoder().encode(data).length;
     if (bytes <= max) return "small";
     if (bytes <= max + ENVELOPE_BYTES) return "large";
-    const id = /^\{"type":"(?:message|open)","id":(\d{1,15})[,}]/.exec(data.slice(0, 64))?.[1];
     const error = oversize(max);
+    this.#refuse(data, () => error);
+    return "refused";
+  }
+
+  /**
+   * Refuses a text without parsing it: it fails the call it belongs to when that can be told
+   * cheaply (the MicroAPI client writes `type` and `id` first, and a large message travels alone
+   * in its WebSocket message), and closes the socket otherwise.
+   *
+   * @param data The text.
+   * @param error The error, given the call a message frame was for (undefined for an open
+   * frame, or a text that names no call).
+   */
+  #refuse(data: string, error: (call?: WebSocketServerCall) => RpcError): void {
+    const id = /^\{"type":"(?:message|open)","id":(\d{1,15})[,}]/.exec(data.slice(0, 64))?.[1];
     const call = id === undefined ? undefined : this.#calls.get(Number(id));
-    if (call) {
-      call.peer.abort(error);
-      return "refused";
-    }
+    if (call) return call.peer.abort(error(call));
     if (id !== undefined && Number(id) > this.#lastId && data.startsWith('{"type":"open"')) {
       this.#lastId = Number(id);
-      this.#reject(Number(id), error);
-      return "refused";
+      return this.#reject(Number(id), error());
     }
-    this.close(CloseCode.messageTooBig, error.message);
-    return "refused";
+    this.close(CloseCode.messageTooBig, error().message);
   }
 
   /** True when a message, as JSON, is over the message limit (measured only for large input). */
@@ -200,6 +216,20 @@ export class WebSocketSession {
   }
 
   #frame(text: string, large: boolean): void {
+    const limits = this.#env.limits;
+    if (text.length >= SHAPE_SCAN_CHARS) {
+      // Held to the shape limits before JSON.parse spends its time on it.
+      const failure = scanShape(text, limits, { envelope: true });
+      if (failure) {
+        return this.#refuse(text, (call) => {
+          if (!call) return shapeError(failure, "request");
+          const index = call.received;
+          return shapeError(failure, `message at index ${index}`, index);
+        });
+      }
+    }
+    // A shorter frame is parsed first, and its message checked if it could pass a limit at all.
+    const walk = text.length < SHAPE_SCAN_CHARS && mayPassShape(text.length, limits);
     const decoded = decodeClientFrame(text);
     if (!decoded.ok) {
       const { id, reason, malformed } = decoded.problem;
@@ -223,7 +253,7 @@ export class WebSocketSession {
       case "pong":
         return;
       case "open":
-        return this.#open(frame, large);
+        return this.#open(frame, large, walk);
     }
     const call = this.#calls.get(frame.id);
     if (!call) {
@@ -238,11 +268,17 @@ export class WebSocketSession {
       return;
     }
     switch (frame.type) {
-      case "message":
+      case "message": {
         if (large && this.#over(frame.data)) {
-          return call.peer.abort(oversize(this.#env.limits.maxMessageBytes));
+          return call.peer.abort(oversize(limits.maxMessageBytes));
+        }
+        const failure = walk ? checkShape(frame.data, limits) : undefined;
+        if (failure) {
+          const index = call.received;
+          return call.peer.abort(shapeError(failure, `message at index ${index}`, index));
         }
         return call.onMessage(frame.data, text.length);
+      }
       case "half_close":
         return call.onHalfClose();
       case "cancel":
@@ -255,7 +291,7 @@ export class WebSocketSession {
     }
   }
 
-  #open(frame: OpenFrame, large: boolean): void {
+  #open(frame: OpenFrame, large: boolean, walk: boolean): void {
     if (frame.id <= this.#lastId) {
       return this.close(
         CloseCode.protocolError,
@@ -285,6 +321,12 @@ export class WebSocketSession {
     }
     if (large && "input" in frame && this.#over(frame.input)) {
       return this.#reject(frame.id, oversize(env.limits.maxMessageBytes));
+    }
+    if (walk && "input" in frame) {
+      // The metadata's keys count with the input's, as the scan of a long frame counts them.
+      const metadataKeys = frame.metadata ? Object.keys(frame.metadata).length : 0;
+      const failure = checkShape(frame.input, env.limits, metadataKeys);
+      if (failure) return this.#reject(frame.id, shapeError(failure, "request"));
     }
     const streamed = streamsInput(admitted.entry.method.pattern);
     if (streamed && "input" in frame) {

@@ -1,4 +1,6 @@
 import { Channel } from "../_util/channel.ts";
+import { type Limits, resolveLimits } from "../protocol/limits.ts";
+import { parseMessage } from "../protocol/message_shape.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import type { Route } from "../protocol/route.ts";
 import type { Pattern } from "../schema/pattern.ts";
@@ -27,6 +29,15 @@ function wire(value: unknown): unknown {
 }
 
 /**
+ * A message to the server, copied through JSON as `wire()` does and held to the app's shape
+ * limits (depth, keys, items) as every transport holds what it reads.
+ */
+function inbound(value: unknown, limits: Limits, what: string, index?: number): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? null : parseMessage(text, what, limits, index);
+}
+
+/**
  * Calls an app in the same process, without sockets, through the same pipeline as HTTP and
  * WebSocket calls: middleware, dependencies (and their overrides), validation, deadlines,
  * cancellation, metadata and errors all behave as over the network. Messages are copied through
@@ -38,6 +49,7 @@ export class MemoryTransport implements ClientTransport {
   #metadata: Headers;
   #timeoutMs: number | undefined;
   #window: number;
+  #limits: Limits;
   #calls = new Set<MemoryCall>();
 
   /**
@@ -51,6 +63,7 @@ export class MemoryTransport implements ClientTransport {
     this.#metadata = new Headers(options.metadata);
     this.#timeoutMs = options.timeoutMs;
     this.#window = options.window ?? 256;
+    this.#limits = resolveLimits(app.options.limits);
   }
 
   async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
@@ -63,6 +76,7 @@ export class MemoryTransport implements ClientTransport {
       control: new CallControl(options, this.#timeoutMs),
       options,
       window: this.#window,
+      limits: this.#limits,
       streamedInput: streamsInput(pattern),
       done: (c) => this.#calls.delete(c),
     });
@@ -81,7 +95,7 @@ export class MemoryTransport implements ClientTransport {
     }
     if (!streamsInput(pattern)) {
       // No input is no message, which the pipeline reads as {} (as over HTTP and WebSocket).
-      if (input !== undefined) call.input.push(wire(input));
+      if (input !== undefined) call.deliver(input, "request");
       call.input.end();
     }
     admitted.run(call.source, call.sink, { signal: call.peer.signal });
@@ -99,6 +113,7 @@ interface MemoryCallInit {
   control: CallControl;
   options: CallOptions;
   window: number;
+  limits: Limits;
   streamedInput: boolean;
   done: (call: MemoryCall) => void;
 }
@@ -117,6 +132,7 @@ class MemoryCall extends ClientCallState {
   readonly sink: CallSink;
   #init: MemoryCallInit;
   #space: PromiseWithResolvers<void> | undefined;
+  #sent = 0;
 
   constructor(init: MemoryCallInit) {
     super({ control: init.control, options: init.options, streamedInput: init.streamedInput });
@@ -153,8 +169,31 @@ class MemoryCall extends ClientCallState {
     this.onEnd(error, new Headers());
   }
 
+  /**
+   * Hands a message to the server, copied and held to the shape limits; one over them fails the
+   * server's read, as a bad message from the network would.
+   *
+   * @param message The message.
+   * @param what What it is, for the error: `"request"`, `"message at index 2"`.
+   * @param index Its index in a stream.
+   * @returns As Channel.push().
+   */
+  deliver(message: unknown, what: string, index?: number): Promise<void> | undefined {
+    let copy: unknown;
+    try {
+      copy = inbound(message, this.#init.limits, what, index);
+    } catch (error) {
+      // What JSON cannot carry (a bigint, a cycle) is the caller's mistake: it throws to them.
+      if (!RpcError.is(error)) throw error;
+      this.input.fail(error);
+      return undefined;
+    }
+    return this.input.push(copy);
+  }
+
   protected writeMessage(message: unknown): Promise<void> | undefined {
-    const room = this.input.push(wire(message));
+    const index = this.#sent++;
+    const room = this.deliver(message, `message at index ${index}`, index);
     return room && this.afterRoom(room);
   }
 

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { cp, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { test, waitFor } from "../_harness.ts";
-import { cli, closedPort, type Outcome, root, run, runMain, tempDir } from "../_cli.ts";
+import { cli, closedPort, type Outcome, root, run, runMain, start, tempDir } from "../_cli.ts";
+import { runtimeBinary } from "../_process.ts";
 import { Connection, MicroAPI, Service } from "../../mod.ts";
 
 const COMMANDS = ["serve", "generate", "proto", "info", "init", "build"];
@@ -326,6 +327,69 @@ test("cli: serve takes its port from $PORT when --port is absent, and binds 127.
   production.stop();
   assert.equal((await production.done).code, 0);
 });
+
+test("cli: serve says when it cannot read the environment, and publishes nothing by default", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const blind = runMain(["serve", "svc.ts", "--port", "0"], {
+    cwd: dir.path,
+    env: { MICROAPI_ENV: null, NODE_ENV: null },
+  });
+  await waitFor(() => /Listening on/.test(blind.stdout()) || blind.stderr() !== "", "serve");
+  assert.match(
+    blind.stdout(),
+    /^Production assumed: cannot read MICROAPI_ENV or NODE_ENV \(Deno needs --allow-env=MICROAPI_ENV,NODE_ENV\); introspection and the console are off \(--introspection, --console\)$/m,
+  );
+  assert.doesNotMatch(blind.stdout(), /^(Introspection|Console):/m);
+  const url = /Listening on (\S+)/.exec(blind.stdout())![1]!;
+  const response = await fetch(`${url}/_microapi/introspection`);
+  assert.equal(response.status, 404);
+  await response.body?.cancel();
+  blind.stop();
+  assert.equal((await blind.done).code, 0);
+
+  // Asked for, introspection is on; the line says what is still off.
+  const asked = runMain(["serve", "svc.ts", "--port", "0", "--introspection"], {
+    cwd: dir.path,
+    env: { MICROAPI_ENV: null },
+  });
+  await waitFor(() => /Listening on/.test(asked.stdout()) || asked.stderr() !== "", "serve");
+  assert.match(asked.stdout(), /^Introspection: /m);
+  assert.match(asked.stdout(), /\); the console is off \(--console\)$/m);
+  asked.stop();
+  assert.equal((await asked.done).code, 0);
+});
+
+test(
+  "cli: serve under Deno without --allow-env starts, and says production is assumed",
+  async () => {
+    await using dir = await project({ "svc.ts": SERVICE });
+    const serving = start([
+      runtimeBinary("deno"),
+      "run",
+      "--no-prompt",
+      "--allow-net",
+      "--allow-read",
+      "--config",
+      `${root}deno.json`,
+      `${root}cli.ts`,
+      "serve",
+      "svc.ts",
+      "--port",
+      "0",
+    ], { cwd: dir.path, env: { MICROAPI_ENV: "production" } });
+    try {
+      const url = (await serving.waitFor(/Listening on (\S+)/, 30_000))[1]!;
+      assert.match(serving.stdout(), /^Production assumed: cannot read MICROAPI_ENV or NODE_ENV/m);
+      const response = await fetch(`${url}/_microapi/introspection`);
+      assert.equal(response.status, 404);
+      await response.body?.cancel();
+    } finally {
+      serving.kill("SIGTERM");
+    }
+    assert.equal(await serving.exited, 0, serving.stderr());
+  },
+  { timeoutMs: 60_000 },
+);
 
 test("cli: serve --cors with an origin that is not scheme://host is a usage error", async () => {
   await using dir = await project({ "svc.ts": SERVICE });

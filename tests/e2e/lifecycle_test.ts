@@ -85,7 +85,8 @@ test("e2e shutdown: idle keep-alive connections and unused sockets are closed at
   const unused = await tcp(server.port);
   try {
     used.socket.write(
-      "POST /probes/ping HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n",
+      "POST /probes/ping HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n" +
+        "content-length: 0\r\n\r\n",
     );
     await waitFor(() => used.received().endsWith("null"), "the call's response");
     assert.match(used.received(), /^HTTP\/1\.1 200/);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
+import { rawHttp, upgradeRequest } from "../_raw_http.ts";
 import { rawSocket } from "../_raw_socket.ts";
 import { MicroAPI } from "../../mod.ts";
 import type { MicroAPIOptions } from "../../mod.ts";
@@ -347,27 +348,60 @@ test("WebSocket: ping is answered with pong", async () => {
   await raw.close();
 });
 
-test("WebSocket: an origin that is not allowed is refused; a missing origin is fine", async () => {
-  await using server = await serve({ websocket: { allowedOrigins: ["https://app.example"] } });
-  const endpoint = server.url + "/_microapi/ws";
-  const upgrade = (origin?: string) =>
-    fetch(endpoint, {
-      headers: {
-        upgrade: "websocket",
-        connection: "upgrade",
-        "sec-websocket-version": "13",
-        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-        ...(origin ? { origin } : {}),
-      },
-    });
-  const refused = await upgrade("https://evil.example");
-  assert.equal(refused.status, 403);
-  assert.match(
-    (await refused.json()).message,
-    /Origin https:\/\/evil\.example may not open a WebSocket/,
+test("WebSocket: a page of another site is refused by default; the server's own pages and non-browsers are not", async () => {
+  await using server = await serve();
+  const host = `127.0.0.1:${server.port}`;
+  const status = async (extra: Record<string, string>, hostHeader = host) =>
+    (await rawHttp(server.port, upgradeRequest("/_microapi/ws", hostHeader, extra))).status;
+  // A page on another site (with cookie auth, it would call as the signed-in user).
+  const refused = await rawHttp(
+    server.port,
+    upgradeRequest("/_microapi/ws", host, { origin: "https://evil.example" }),
   );
+  assert.equal(refused.status, 403);
+  const body = JSON.parse(refused.body);
+  assert.equal(body.code, "permission_denied");
+  assert.match(body.message, /^Origin https:\/\/evil\.example may not open a WebSocket here/);
+  assert.match(body.message, /cors\.origins/);
+  // The same host on another port is another origin; so are opaque ones.
+  assert.equal(await status({ origin: "http://127.0.0.1:1" }), 403);
+  assert.equal(await status({ origin: "null" }), 403);
+  // The server's own pages: the Origin's host and port are the Host header's, whatever the scheme
+  // (a proxy that ends TLS passes Host on); default ports match a Host without one.
+  assert.equal(await status({ origin: `http://${host}` }), 101);
+  assert.equal(await status({ origin: "https://api.example" }, "api.example"), 101);
+  assert.equal(await status({ origin: "https://api.example" }, "API.example:443"), 101);
+  assert.equal(await status({ origin: "https://api.example" }, "api.example:8443"), 403);
+  // No Origin: not a browser (a CLI, a server).
+  assert.equal(await status({}), 101);
   const raw = await rawSocket(server.url);
   await raw.close();
+});
+
+test("WebSocket: cors.origins decides for sockets as for HTTP; websocket.allowedOrigins is gone", async () => {
+  {
+    await using server = await serve({ cors: { origins: ["https://app.example"] } });
+    const host = `127.0.0.1:${server.port}`;
+    const status = async (origin: string) =>
+      (await rawHttp(server.port, upgradeRequest("/_microapi/ws", host, { origin }))).status;
+    assert.equal(await status("https://app.example"), 101);
+    assert.equal(await status("https://APP.example"), 101);
+    assert.equal(await status("https://evil.example"), 403);
+    assert.equal(await status(`http://${host}`), 101);
+  }
+  {
+    await using server = await serve({ cors: { origins: "*" } });
+    const upgrade = upgradeRequest("/_microapi/ws", "x", { origin: "https://anyone.example" });
+    assert.equal((await rawHttp(server.port, upgrade)).status, 101);
+  }
+  assert.throws(
+    () =>
+      new MicroAPI({
+        services: [],
+        websocket: { allowedOrigins: ["https://app.example"] } as never,
+      }),
+    /Invalid websocket\.allowedOrigins: the origins that may call are listed once, in cors/,
+  );
 });
 
 test("WebSocket: a subprotocol other than microapi.v1 is refused", async () => {

@@ -13,6 +13,7 @@ import { users } from "../../examples/users.ts";
 
 interface CurlExample {
   path: string;
+  headers: [string, string][];
   body: string;
   output: string[];
 }
@@ -26,7 +27,11 @@ async function curlExamples(): Promise<CurlExample[]> {
   const examples: CurlExample[] = [];
   for (const line of block.split("\n")) {
     const curl = line.match(/^curl .*?localhost:8080(\S+).* -d '([^']*)'$/);
-    if (curl) examples.push({ path: curl[1]!, body: curl[2]!, output: [] });
+    // The headers as the line gives them: the server refuses a call without a content type.
+    const headers = [...line.matchAll(/-H '([^:']+): ([^']*)'/g)].map((m) =>
+      [m[1]!, m[2]!] as [string, string]
+    );
+    if (curl) examples.push({ path: curl[1]!, headers, body: curl[2]!, output: [] });
     else if (line.startsWith("# ")) examples[examples.length - 1]!.output.push(line.slice(2));
   }
   return examples;
@@ -40,12 +45,8 @@ test("README: the curl example prints what the quick start's server answers", as
   ]);
   const app = new MicroAPI({ services: [users, chat] });
   await using server = await app.serve({ port: 0, hostname: "127.0.0.1" });
-  for (const { path, body, output } of examples) {
-    const response = await fetch(`${server.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-    });
+  for (const { path, headers, body, output } of examples) {
+    const response = await fetch(`${server.url}${path}`, { method: "POST", headers, body });
     assert.equal(response.status, 200);
     assert.deepEqual((await response.text()).trimEnd().split("\n"), output, path);
   }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
-import { MicroAPI } from "../../mod.ts";
+import { MicroAPI, Service, stream, streaming, z } from "../../mod.ts";
 import type { Context } from "../../mod.ts";
 import { MAX_TIMEOUT_MS } from "../../src/protocol/timeout.ts";
 
@@ -23,9 +23,10 @@ function setup(
   const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
     const headers = new Headers(init.headers);
     let body = init.body;
-    if ("json" in init) {
-      body = JSON.stringify(init.json);
-      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    if ("json" in init) body = JSON.stringify(init.json);
+    // A call with no body still names its content type (a call without one is refused).
+    if (("json" in init || body === undefined) && !headers.has("content-type")) {
+      headers.set("content-type", "application/json");
     }
     return app.fetch(
       new Request(`http://rpc.test${path}`, { method: init.method ?? "POST", headers, body }),
@@ -140,6 +141,81 @@ test("HTTP: a method called with GET is 405 with Allow: POST", async () => {
   assert.match((await response.json()).message, /Use POST to call users\.get_user/);
 });
 
+test("HTTP: a call a page on another site could send without a preflight is refused unrun", async () => {
+  // Browsers send a cross-site POST without asking the server first (no CORS preflight) when it
+  // has no content type, or one a form can have: text/plain, form-urlencoded, multipart. Such a
+  // request must not run a handler, whatever the pattern.
+  const ran: string[] = [];
+  const Input = z.object({ n: z.number() });
+  const Output = z.object({ n: z.number() });
+  const service = new Service("bank")
+    .method("transfer", { input: Input, output: Output }, ({ n }) => {
+      ran.push("transfer");
+      return { n };
+    })
+    .method("watch", { input: Input, output: streaming(Output) }, async function* ({ n }) {
+      ran.push("watch");
+      yield { n };
+    })
+    .method("upload", { input: stream(Input), output: Output }, async (inputs) => {
+      ran.push("upload");
+      let n = 0;
+      for await (const input of inputs) n += input.n;
+      return { n };
+    })
+    .method("chat", { input: stream(Input), output: streaming(Output) }, async function* (inputs) {
+      ran.push("chat");
+      for await (const input of inputs) yield input;
+    });
+  const app = new MicroAPI({ services: [service] });
+  const post = (method: string, body: BodyInit | null, type?: string) =>
+    app.fetch(
+      new Request(`http://bank.test/bank/${method}`, {
+        method: "POST",
+        body,
+        headers: type === undefined ? {} : { "content-type": type },
+      }),
+    );
+  const json = '{"n":1}';
+  const safelisted = [
+    undefined,
+    "text/plain",
+    "text/plain; charset=utf-8",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+  ];
+  for (const method of ["transfer", "watch", "upload", "chat"]) {
+    for (const type of safelisted) {
+      // A Blob without a type, as fetch(url, { mode: "no-cors", body: blob }) sends it.
+      const response = await post(method, type === undefined ? new Blob([json]) : json, type);
+      assert.equal(response.headers.get("content-type"), "application/json", `${method} ${type}`);
+      assert.equal(response.status, 415, `${method} with ${type ?? "no content type"}`);
+      const body = await response.json();
+      assert.equal(body.code, "invalid_argument");
+      if (type === undefined) assert.match(body.message, /^Missing content type for bank\./);
+    }
+    // No body at all, as <form method=post> with nothing in it or fetch(url, { method: "POST" }).
+    assert.equal((await post(method, null)).status, 415, `${method} without a body`);
+  }
+  assert.deepEqual(ran, []);
+  // What the message says to send works, as curl sends it.
+  const missing = await (await post("transfer", new Blob([json]))).json();
+  assert.equal(
+    missing.message,
+    "Missing content type for bank.transfer (unary): send content-type: application/json. " +
+      "Calls without one are refused, since a page on another site could make them without the " +
+      "browser asking first",
+  );
+  const upload = await (await post("upload", new Blob([json]))).json();
+  assert.match(
+    upload.message,
+    /send content-type: application\/x-ndjson \(one message per line\) or application\/json/,
+  );
+  const ok = await post("transfer", json, "application/json");
+  assert.deepEqual(await ok.json(), { n: 1 });
+  assert.deepEqual(ran, ["transfer"]);
+});
+
 test("HTTP: a wrong content type is 415 naming the expected one", async () => {
   const { call } = setup();
   const form = await call("/users/get_user", {
@@ -152,13 +228,13 @@ test("HTTP: a wrong content type is 415 naming the expected one", async () => {
   assert.equal(
     body.message,
     'Unsupported content type "application/x-www-form-urlencoded" for users.get_user (unary): ' +
-      "send application/json",
+      "send content-type: application/json",
   );
   const stream = await call("/chat/echo", { json: [] });
   assert.equal(stream.status, 415);
   assert.match(
     (await stream.json()).message,
-    /chat\.echo \(bidi streaming\): send application\/x-ndjson/,
+    /chat\.echo \(bidi streaming\): send content-type: application\/x-ndjson/,
   );
 });
 

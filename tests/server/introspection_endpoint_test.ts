@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "../_harness.ts";
+import { root } from "../_cli.ts";
+import { runCommand, runtimeBinary } from "../_process.ts";
 import { type IntrospectionDocument, isApp, MicroAPI, Service, z } from "../../mod.ts";
+import { environmentFrom, resolvePublishing } from "../../src/server/publishing.ts";
 
 const User = z.object({ name: z.string() });
 const users = new Service("users").method("get", { output: User }, () => ({ name: "a" }));
@@ -68,6 +71,78 @@ test("introspection is on by default, off when MICROAPI_ENV or NODE_ENV says pro
     () => (app = new MicroAPI({ services: [users], introspection: true })),
   );
   assert.equal((await get(app!, "/_microapi/introspection")).status, 200);
+});
+
+test(
+  "Deno without --allow-env: MICROAPI_ENV=production cannot be read, so nothing is published",
+  async () => {
+    // The adversarial test's finding: the variable was read as unset, and everything published.
+    const probe = await runCommand([
+      runtimeBinary("deno"),
+      "run",
+      "--no-prompt",
+      "--config",
+      `${root}deno.json`,
+      `${root}tests/_programs/publishing_probe.ts`,
+    ], { env: { MICROAPI_ENV: "production" } });
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.deepEqual(JSON.parse(probe.stdout), {
+      introspection: 404,
+      console: 404,
+      // No hint: "did you mean get_user?" would tell a stranger what exists.
+      notFound: 'Service users has no method "get_usr"',
+    });
+    // With the variable readable, development still publishes all of it.
+    const readable = await runCommand([
+      runtimeBinary("deno"),
+      "run",
+      "--no-prompt",
+      "--allow-env=MICROAPI_ENV,NODE_ENV",
+      "--config",
+      `${root}deno.json`,
+      `${root}tests/_programs/publishing_probe.ts`,
+    ], { env: { MICROAPI_ENV: "development" } });
+    assert.equal(readable.code, 0, readable.stderr);
+    assert.deepEqual(JSON.parse(readable.stdout), {
+      introspection: 200,
+      console: 200,
+      notFound: 'Service users has no method "get_usr"; did you mean "get_user"?',
+    });
+  },
+  { timeoutMs: 60_000 },
+);
+
+test("environmentFrom() and resolvePublishing(): an environment that cannot be read is production", () => {
+  const from = (vars: Record<string, string | null>) =>
+    environmentFrom((name) => name in vars ? vars[name]! : undefined);
+  assert.equal(from({}), "development");
+  assert.equal(from({ MICROAPI_ENV: " Production " }), "production");
+  assert.equal(from({ NODE_ENV: "production" }), "production");
+  assert.equal(from({ MICROAPI_ENV: "development", NODE_ENV: "production" }), "development");
+  assert.equal(from({ MICROAPI_ENV: null }), "unreadable");
+  // MICROAPI_ENV unset, NODE_ENV unreadable: it might say production.
+  assert.equal(from({ NODE_ENV: null }), "unreadable");
+  // MICROAPI_ENV decides alone when it is set.
+  assert.equal(from({ MICROAPI_ENV: "development", NODE_ENV: null }), "development");
+
+  assert.deepEqual(resolvePublishing({}, "development"), { introspection: true, console: true });
+  for (const environment of ["production", "unreadable"] as const) {
+    assert.deepEqual(resolvePublishing({}, environment), { introspection: false, console: false });
+    // Asked for explicitly, introspection is on; the console still needs asking for too.
+    assert.deepEqual(resolvePublishing({ introspection: true }, environment), {
+      introspection: true,
+      console: false,
+    });
+    assert.deepEqual(resolvePublishing({ introspection: true, console: true }, environment), {
+      introspection: true,
+      console: true,
+    });
+    assert.throws(() => resolvePublishing({ console: true }, environment), /cannot be read/);
+  }
+  assert.deepEqual(resolvePublishing({ console: false }, "development"), {
+    introspection: true,
+    console: false,
+  });
 });
 
 test("the introspection document lives under the base path and answers GET only", async () => {

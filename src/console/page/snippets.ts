@@ -47,13 +47,10 @@ export function curlCommand(call: SnippetCall): string {
     `curl -sS${streamsOut ? "N" : ""} -X POST ${shellQuote(call.baseUrl + call.method.path)}`,
   ];
   const hasInput = call.method.input !== undefined;
-  if (hasInput || streamsIn) {
-    lines.push(
-      `-H ${
-        shellQuote(`content-type: ${streamsIn ? "application/x-ndjson" : "application/json"}`)
-      }`,
-    );
-  }
+  // Always: the server refuses a call without a content type (docs/security.md).
+  lines.push(
+    `-H ${shellQuote(`content-type: ${streamsIn ? "application/x-ndjson" : "application/json"}`)}`,
+  );
   for (const [name, value] of call.metadata) lines.push(`-H ${shellQuote(`${name}: ${value}`)}`);
   if (call.timeoutMs !== undefined) {
     lines.push(`-H ${shellQuote(`microapi-timeout-ms: ${call.timeoutMs}`)}`);

@@ -3,6 +3,7 @@ import {
   isUpgrade,
   type Listener,
   type ListenOptions,
+  type RequestHooks,
   type SocketEvents,
 } from "./types.ts";
 
@@ -26,10 +27,17 @@ interface BunServer {
   upgrade(request: Request, options: { headers?: HeadersInit; data: BunSocket["data"] }): boolean;
 }
 
+/** Bun's request handler, for `fetch` and for routes. */
+type BunHandler = (
+  request: Request,
+  server: BunServer,
+) => Promise<Response | undefined> | Response | undefined;
+
 interface BunRuntime {
   serve(options: {
     port: number;
     hostname: string;
+    routes?: Record<string, BunHandler>;
     fetch(
       request: Request,
       server: BunServer,
@@ -44,33 +52,55 @@ interface BunRuntime {
 }
 
 /**
+ * The app's paths that can be Bun routes as they are (no `:` or `*`, which Bun reads as patterns).
+ */
+const ROUTABLE = /^\/[A-Za-z0-9_.~\/-]*$/;
+
+/** Marks a request whose path Bun rewrote to one of the app's own (see listenBun). */
+const REWRITTEN: RequestHooks = { rewrittenPath: true };
+
+/**
  * Listens with `Bun.serve`; WebSocket upgrades go through `server.upgrade`. Bun closes
  * connections idle for 10 seconds by default; a stream may legitimately be quiet for longer, so
  * streamed HTTP calls (NDJSON in either direction) get no idle timeout.
  *
- * @param options Port, hostname, handler, WebSocket endpoint.
+ * Bun resolves dot segments and backslashes in a request's path before the handler sees it (the
+ * WHATWG URL parser: `/t/%2e%2e/ctl/stats` becomes `/ctl/stats`), where Deno passes the path on
+ * as sent, so a proxy rule blocking `/ctl/` could be walked around on Bun only. Bun matches
+ * `routes` on the path as sent, though: the app's own paths are routes here, and a request that
+ * reaches `fetch` with one of them anyway was rewritten, so it is marked and refused
+ * (RequestHooks.rewrittenPath), as Deno's requests with such paths are.
+ *
+ * @param options Port, hostname, handler, WebSocket endpoint, the app's paths.
  * @returns The listener once bound.
  */
 export function listenBun(options: ListenOptions): Promise<Listener> {
   const bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
   const endpoint = options.websocket;
+  const answer: BunHandler = (request, server) => {
+    if (endpoint && isUpgrade(request) && endpoint.matches(request)) {
+      const verdict = endpoint.accept(request);
+      if (verdict instanceof Response) return verdict;
+      const headers = verdict.protocol ? { "sec-websocket-protocol": verdict.protocol } : undefined;
+      if (server.upgrade(request, { headers, data: { request } })) return undefined;
+      return new Response("WebSocket upgrade failed", { status: 400 });
+    }
+    // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
+    return options.handler(request, { onStream: () => server.timeout(request, 0) });
+  };
+  const routed = new Set((options.paths ?? []).filter((path) => ROUTABLE.test(path)));
+  const routes = Object.fromEntries([...routed].map((path) => [path, answer]));
   let server: BunServer;
   try {
     server = bun.serve({
       port: options.port,
       hostname: options.hostname,
+      routes,
       fetch(request, server) {
-        if (endpoint && isUpgrade(request) && endpoint.matches(request)) {
-          const verdict = endpoint.accept(request);
-          if (verdict instanceof Response) return verdict;
-          const headers = verdict.protocol
-            ? { "sec-websocket-protocol": verdict.protocol }
-            : undefined;
-          if (server.upgrade(request, { headers, data: { request } })) return undefined;
-          return new Response("WebSocket upgrade failed", { status: 400 });
+        if (routed.size > 0 && routed.has(requestPath(request.url))) {
+          return options.handler(request, REWRITTEN);
         }
-        // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
-        return options.handler(request, { onStream: () => server.timeout(request, 0) });
+        return answer(request, server);
       },
       error: () => new Response(null, { status: 500 }),
       websocket: {
@@ -99,6 +129,14 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
     close: () => closing ??= close(server),
     terminate: () => server.stop(true),
   });
+}
+
+/** The path of an absolute URL, without its query. */
+function requestPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const query = url.indexOf("?", start);
+  return query === -1 ? url.slice(start) : url.slice(start, query);
 }
 
 /** How often a closing server checks whether anything is still being answered. */

@@ -1,11 +1,12 @@
 /**
- * Reads an environment variable on Deno or Bun. On Deno the variable is read only when env access
- * is already granted (no permission prompt); otherwise it counts as unset.
+ * Reads an environment variable on Deno or Bun (or any host with a Node-style `process.env`). On
+ * Deno the variable is read only when env access is already granted (no permission prompt).
  *
  * @param name The variable.
- * @returns Its value, or undefined when unset or unreadable.
+ * @returns Its value; undefined when it is unset; null when it cannot be read (Deno without
+ * `--allow-env` for it, or a host with no environment at all).
  */
-export function readEnv(name: string): string | undefined {
+export function readEnv(name: string): string | undefined | null {
   const deno = (globalThis as {
     Deno?: {
       env: { get(name: string): string | undefined };
@@ -14,19 +15,9 @@ export function readEnv(name: string): string | undefined {
   }).Deno;
   if (deno) {
     const state = deno.permissions.querySync?.({ name: "env", variable: name }).state;
-    return state === "granted" ? deno.env.get(name) : undefined;
+    return state === "granted" ? deno.env.get(name) : null;
   }
-  const process = (globalThis as { process?: { env: Record<string, string | undefined> } }).process;
-  return process?.env[name];
-}
-
-/**
- * Whether the environment says production: `MICROAPI_ENV=production`, or `NODE_ENV=production`
- * when `MICROAPI_ENV` is unset.
- *
- * @returns `true` in production.
- */
-export function isProduction(): boolean {
-  const value = readEnv("MICROAPI_ENV") ?? readEnv("NODE_ENV");
-  return value?.trim().toLowerCase() === "production";
+  const process = (globalThis as { process?: { env?: Record<string, string | undefined> } })
+    .process;
+  return process?.env ? process.env[name] : null;
 }

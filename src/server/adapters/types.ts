@@ -17,6 +17,12 @@ export interface RequestHooks {
    * are in bench/README.md, "Where the time goes").
    */
   nativeJson?: boolean;
+  /**
+   * The runtime rewrote the request's path before the handler saw it, to one of the app's own
+   * paths: Bun resolves dot segments and backslashes (`/t/%2e%2e/ctl/stats` arrives as
+   * `/ctl/stats`). The app refuses such a request as it refuses those paths where it sees them.
+   */
+  rewrittenPath?: boolean;
 }
 
 /** A fetch-style request handler, with hooks from the adapter. */
@@ -95,6 +101,12 @@ export interface ListenOptions {
   handler: FetchHandler;
   /** Answers WebSocket upgrades, when the app serves WebSockets. */
   websocket?: WebSocketEndpoint;
+  /**
+   * The paths the app answers itself (its methods, built-in endpoints, the WebSocket endpoint),
+   * with its base path. An adapter whose runtime rewrites request paths tells the requests it
+   * rewrote to one of them apart with these (RequestHooks.rewrittenPath).
+   */
+  paths?: readonly string[];
 }
 
 /** A listening server. */
