@@ -123,10 +123,12 @@ test("routePath() and parseRoutePath() agree, with and without a version", () =>
 });
 
 test("resolveLimits() defaults to 4 MiB, the line limit follows the message limit", () => {
-  assert.deepEqual(resolveLimits(), { maxMessageBytes: 4194304, maxLineBytes: 4194304 });
+  const shape = { maxDepth: 64, maxKeys: 50_000, maxItems: 100_000 };
+  assert.deepEqual(resolveLimits(), { maxMessageBytes: 4194304, maxLineBytes: 4194304, ...shape });
   assert.deepEqual(resolveLimits({ maxMessageBytes: 100 }), {
     maxMessageBytes: 100,
     maxLineBytes: 100,
+    ...shape,
   });
   assert.throws(
     () => resolveLimits({ maxLineBytes: 0 }),
