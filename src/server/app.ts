@@ -140,12 +140,22 @@ export class MicroAPI {
       () => introspectionResponse(publish ? this.describe() : undefined),
     );
     registerConsole(builtins, options.console, publish);
+    const protocolEnv = {
+      admission: this.admission,
+      limits,
+      basePath: this.#basePath,
+      services: services.filter((service) => !this.#builtinServices.has(service)),
+      schemaNames: options.schemaNames,
+      publish,
+    };
+    const protocols = (options.protocols ?? []).map((protocol) => protocol.setup(protocolEnv));
     const http: HttpEnv = {
       admission: this.admission,
       limits,
       basePath: this.#basePath,
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
+      protocols,
     };
     const cors = options.cors ? createCors(options.cors) : undefined;
     this.#handle = cors

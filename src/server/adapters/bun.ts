@@ -30,6 +30,7 @@ interface BunRuntime {
   serve(options: {
     port: number;
     hostname: string;
+    http2?: boolean;
     fetch(
       request: Request,
       server: BunServer,
@@ -59,6 +60,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
     server = bun.serve({
       port: options.port,
       hostname: options.hostname,
+      ...(options.http2 ? { http2: true } : {}),
       fetch(request, server) {
         if (endpoint && isUpgrade(request) && endpoint.matches(request)) {
           const verdict = endpoint.accept(request);

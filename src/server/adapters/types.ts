@@ -95,6 +95,8 @@ export interface ListenOptions {
   handler: FetchHandler;
   /** Answers WebSocket upgrades, when the app serves WebSockets. */
   websocket?: WebSocketEndpoint;
+  /** Answer h2c (HTTP/2 with prior knowledge) too; Deno.serve always does. */
+  http2?: boolean;
 }
 
 /** A listening server. */
