@@ -3,6 +3,7 @@ import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { patternWords } from "../schema/pattern.ts";
 import { MicroAPI } from "../server/app.ts";
 import type { MicroAPIOptions } from "../server/app_options.ts";
+import type { Protocol } from "../server/protocol.ts";
 import { CONSOLE_PATH } from "../server/console.ts";
 import type { Server } from "../server/serving.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
@@ -56,6 +57,13 @@ export const serveCommand: CommandSpec = {
         "is, unless in production)",
     },
     {
+      name: "connect",
+      type: "boolean",
+      negatable: true,
+      description: "Serve Connect and gRPC-Web at /<package>.<Service>/<Method>, h2c included " +
+        "(default: on; --no-connect turns it off)",
+    },
+    {
       name: "watch",
       short: "w",
       type: "boolean",
@@ -91,19 +99,31 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     )
     : await loadServices(args.positionals, ctx);
   const watchChild = ctx.env(WATCH_CHILD_ENV) === "1";
-  const { app, introspection, console: devConsole } = createApp(loaded, settings, ctx);
+  const { app, introspection, console: devConsole, connect } = await createApp(
+    loaded,
+    settings,
+    ctx,
+  );
   let server: Server;
   try {
     server = await app.serve({
       port: settings.port,
       hostname: settings.host,
       gracePeriodMs: watchChild ? 500 : 10_000,
+      // Connect's bidi streams and buf curl's reflection want HTTP/2 (h2c) too.
+      http2: connect !== undefined,
     });
   } catch (error) {
     throw new CliError(firstLine(error));
   }
   ctx.out(
-    startupTable(loaded, app, server.url, { introspection, console: devConsole }, settings.cors),
+    startupTable(
+      loaded,
+      app,
+      server.url,
+      { introspection, console: devConsole, connect },
+      settings.cors,
+    ),
   );
   await new Promise<void>((resolve) => {
     const stop = ctx.stopSignal();
@@ -115,12 +135,22 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
   return 0;
 }
 
+/** What `serve` serves of Connect: nothing, or the first procedure and whether it publishes. */
+interface ConnectServed {
+  /** A procedure to show, `/users.v1.Users/GetUser`. */
+  readonly example: string | undefined;
+  /** Where the descriptors are published (with reflection), or undefined when they are not. */
+  readonly descriptors: string | undefined;
+}
+
 /** The app for the loaded services: an exported app's options, overridden by the command line. */
-function createApp(
+async function createApp(
   loaded: LoadedServices,
   settings: ServeSettings,
   ctx: CliContext,
-): { app: MicroAPI; introspection: boolean; console: boolean } {
+): Promise<
+  { app: MicroAPI; introspection: boolean; console: boolean; connect: ConnectServed | undefined }
+> {
   const base: Partial<MicroAPIOptions> = loaded.app?.options ?? {};
   const names = new Map<object, string>(loaded.schemaNames);
   for (const [schema, name] of base.schemaNames ?? []) names.set(schema, name);
@@ -132,16 +162,42 @@ function createApp(
   const cors = settings.cors === undefined
     ? base.cors
     : { origins: settings.cors.includes("*") ? "*" as const : settings.cors };
-  try {
-    const app = new MicroAPI({
+  const own = base.protocols ?? [];
+  const hasConnect = own.some((protocol) => protocol.name === "connect");
+  const make = (protocols: readonly Protocol[]) =>
+    new MicroAPI({
       ...base,
       services: loaded.services,
       schemaNames: names,
       introspection,
       console: devConsole,
       ...(cors ? { cors } : {}),
+      protocols,
     });
-    return { app, introspection, console: devConsole };
+  try {
+    if (settings.connect === false || hasConnect) {
+      const app = make(settings.connect === false ? own.filter((p) => p.name !== "connect") : own);
+      const connect = settings.connect !== false && hasConnect
+        ? await connectServed(app, introspection)
+        : undefined;
+      return { app, introspection, console: devConsole, connect };
+    }
+    // Loaded here, not at the top: only Connect needs @bufbuild/protobuf.
+    const { connect } = await import("../connect/mod.ts");
+    try {
+      const app = make([...own, connect()]);
+      return {
+        app,
+        introspection,
+        console: devConsole,
+        connect: await connectServed(app, introspection),
+      };
+    } catch (error) {
+      if (!(error instanceof TypeError) || /CORS/.test(String(error))) throw error;
+      // A schema protobuf cannot carry: serve the rest, and say why Connect is off.
+      ctx.err(`Connect is off: ${firstLine(error)} (pass --no-connect to silence this)`);
+      return { app: make(own), introspection, console: devConsole, connect: undefined };
+    }
   } catch (error) {
     throw (settings.cors && /CORS/.test(String(error)))
       ? new UsageError(firstLine(error))
@@ -149,11 +205,25 @@ function createApp(
   }
 }
 
+/** What to print about Connect for an app that serves it. */
+async function connectServed(app: MicroAPI, publish: boolean): Promise<ConnectServed> {
+  const { packageName, pascalName } = await import("../protobuf/names.ts");
+  const { DESCRIPTOR_SET_PATH } = await import("../protobuf/descriptor.ts");
+  const service = [...app.options.services].find((s) => s.methods.length > 0);
+  const method = service?.methods[0];
+  const example = service && method
+    ? `/${packageName(service.name, service.version)}.${pascalName(service.name)}/${
+      pascalName(method.name)
+    }`
+    : undefined;
+  return { example, descriptors: publish ? DESCRIPTOR_SET_PATH : undefined };
+}
+
 function startupTable(
   loaded: LoadedServices,
   app: MicroAPI,
   url: string,
-  served: { introspection: boolean; console: boolean },
+  served: { introspection: boolean; console: boolean; connect: ConnectServed | undefined },
   cors: readonly string[] | undefined,
 ): string {
   const document = app.describe();
@@ -179,6 +249,18 @@ function startupTable(
   if (served.introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
   if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
   if (served.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
+  if (served.connect) {
+    const example = served.connect.example
+      ? `, such as ${url}${basePath}${served.connect.example}`
+      : "";
+    lines.push(`Connect and gRPC-Web: ${url}${basePath}/<package>.<Service>/<Method>${example}`);
+    if (served.connect.descriptors) {
+      lines.push(
+        `Protobuf: ${url}${basePath}${served.connect.descriptors} and gRPC reflection ` +
+          "(buf curl --reflect)",
+      );
+    }
+  }
   if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
   lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
   return lines.join("\n");
