@@ -11,7 +11,6 @@ import { connect } from "../../src/connect/mod.ts";
 import {
   buildProtoModel,
   DESCRIPTOR_SET_PATH,
-  encodeFileDescriptorSet,
   fileDescriptorSet,
   GENERATED_HEADER,
   protoSources,
