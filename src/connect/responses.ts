@@ -66,6 +66,10 @@ export function streamError(dialect: Dialect, contentType: string, error: RpcErr
   const body = dialect === "connect"
     ? encodeEnvelope(CONNECT_END, connectEndStream(error, EMPTY))
     : encodeEnvelope(GRPC_WEB_END, grpcWebEndStream(error, EMPTY));
+  // gRPC-Web-text: the same envelope as base64.
+  if (contentType.startsWith("application/grpc-web-text")) {
+    return new Response(body.toBase64(), { headers });
+  }
   return new Response(body as Uint8Array<ArrayBuffer>, { headers });
 }
 
