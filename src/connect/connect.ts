@@ -18,6 +18,7 @@ import { connectStream } from "./connect_stream.ts";
 import { grpcWebCall } from "./grpc_web.ts";
 import { reflectionCall } from "./reflection_call.ts";
 import { type Dialect, unknownProcedure } from "./responses.ts";
+import { type WireCodecs, wireCodecs } from "./wire_codec.ts";
 
 /** How {@linkcode connect} serves an app. */
 export interface ConnectOptions {
@@ -57,6 +58,8 @@ export interface ServedMethod {
   readonly codec: MethodCodec;
   /** The app route. */
   readonly route: Route;
+  /** Its JSON and binary codecs. */
+  readonly wire: WireCodecs;
 }
 
 /** A Connect or gRPC-Web path: `/<package>.<Service>/<Method>`. */
@@ -110,7 +113,9 @@ function setup(app: ProtocolEnv, options: ConnectOptions): ProtocolHandler {
   const methods = new Map<string, ServedMethod>();
   for (const codec of codecs.methods) {
     const route = { service: codec.service, method: codec.method, version: codec.version };
-    if (app.admission.find(route)) methods.set(codec.path, { codec, route });
+    if (app.admission.find(route)) {
+      methods.set(codec.path, { codec, route, wire: wireCodecs(codec) });
+    }
   }
   const publish = options.reflection ?? app.publish;
   let reflection: Map<string, ReflectionService> | undefined;

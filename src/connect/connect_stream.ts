@@ -13,7 +13,7 @@ import type { ConnectEnv, ServedMethod } from "./connect.ts";
 import type { StreamEnd } from "./envelope_sink.ts";
 import { envelopedCall } from "./enveloped_call.ts";
 import { streamError, unsupportedType } from "./responses.ts";
-import { CODEC_NAMES, wireCodec } from "./wire_codec.ts";
+import { CODEC_NAMES, codecNamed } from "./wire_codec.ts";
 
 /** The end-stream message: JSON `{ error?, metadata? }` in an envelope flagged `0x02`. */
 const CONNECT_END: StreamEnd = {
@@ -44,7 +44,7 @@ export function connectStream(
 ): Promise<Response> | Response {
   const contentType = request.headers.get("content-type");
   const type = parseContentType(contentType);
-  const codec = type?.streaming ? wireCodec(method.codec, type.codec) : undefined;
+  const codec = type?.streaming ? codecNamed(method.wire, type.codec) : undefined;
   if (!codec) return unsupportedType("connect", STREAM_TYPES, contentType);
   const responseType = contentTypeFor(codec.name, true);
   let header;

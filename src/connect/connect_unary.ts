@@ -6,10 +6,11 @@ import { parseRequestHeader } from "../protocol/connect/request_header.ts";
 import { setUnaryTrailers } from "../protocol/connect/trailers.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import type { CallSink, MessageSource } from "../server/call.ts";
+import { EMPTY_HEADERS } from "../server/call_context.ts";
 import type { ConnectEnv, ServedMethod } from "./connect.ts";
 import { unaryError, unsupportedType } from "./responses.ts";
 import { bodyGone, DONE } from "./sources.ts";
-import { CODEC_NAMES, type WireCodec, wireCodec } from "./wire_codec.ts";
+import { CODEC_NAMES, codecNamed, type WireCodec } from "./wire_codec.ts";
 
 /**
  * Connect unary calls: `POST` with the message as the whole body (`application/json` or
@@ -21,6 +22,12 @@ import { CODEC_NAMES, type WireCodec, wireCodec } from "./wire_codec.ts";
 
 /** Responses smaller than this are not compressed: it costs more than it saves. */
 const COMPRESS_MIN_BYTES = 1024;
+
+/** The headers of a unary success without headers or trailers of the call's own. */
+const CONTENT_TYPES: Readonly<Record<string, Record<string, string>>> = {
+  json: { "content-type": "application/json" },
+  proto: { "content-type": "application/proto" },
+};
 
 /** The unary content types, for the 415 answer. */
 const UNARY_TYPES = CODEC_NAMES.map((name) => contentTypeFor(name, false));
@@ -40,7 +47,7 @@ export function connectUnary(
 ): Promise<Response> | Response {
   const contentType = request.headers.get("content-type");
   const type = parseContentType(contentType);
-  const codec = type && !type.streaming ? wireCodec(method.codec, type.codec) : undefined;
+  const codec = type && !type.streaming ? codecNamed(method.wire, type.codec) : undefined;
   if (!codec) return unsupportedType("connect", UNARY_TYPES, contentType);
   let header;
   try {
@@ -58,10 +65,7 @@ export function connectUnary(
     async next() {
       if (read) return DONE;
       read = true;
-      const bytes = await readBody(request.body, compression, {
-        maxBytes: limit,
-        what: "request body",
-      }).catch(bodyGone);
+      const bytes = await readUnaryBody(request, compression, limit).catch(bodyGone);
       return { done: false, value: codec.decode(bytes) };
     },
     cancel() {
@@ -105,7 +109,7 @@ export function connectGet(
   } catch (error) {
     return unaryError(RpcError.from(error));
   }
-  const codec = wireCodec(method.codec, get.codec);
+  const codec = codecNamed(method.wire, get.codec);
   if (!codec) return unsupportedType("connect", CODEC_NAMES.map((n) => `encoding=${n}`), get.codec);
   const { message, compression } = get;
   let read = false;
@@ -121,6 +125,24 @@ export function connectGet(
     cancel() {},
   };
   return run(request, method, env, codec, get.timeoutMs, get.responseCompression, source);
+}
+
+/**
+ * The whole body of a unary request, held to the limit before and after decompression. A body of
+ * a declared length within the limit is read in one go (the runtime's fastest way; HTTP framing
+ * holds the client to the length); any other is read chunk by chunk, failing as soon as it passes
+ * the limit.
+ */
+async function readUnaryBody(
+  request: Request,
+  compression: Compression | undefined,
+  limit: number,
+): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (compression === undefined && declared !== null && Number(declared) <= limit) {
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  return await readBody(request.body, compression, { maxBytes: limit, what: "request body" });
 }
 
 function run(
@@ -178,15 +200,26 @@ class UnarySink implements CallSink {
   }
 
   close(error: RpcError | undefined, trailers: Headers): void {
+    const body = this.#body;
+    const compression = this.#compression;
+    const plain = (this.#headers === undefined || this.#headers === EMPTY_HEADERS) &&
+      trailers === EMPTY_HEADERS;
+    if (
+      !error && body !== undefined && plain && (!compression || body.length < COMPRESS_MIN_BYTES)
+    ) {
+      // The common case, without a Headers object to build.
+      this.#resolve(
+        new Response(body as Uint8Array<ArrayBuffer>, { headers: CONTENT_TYPES[this.#codec.name] }),
+      );
+      return;
+    }
     const headers = new Headers(this.#headers);
     setUnaryTrailers(headers, trailers);
-    if (error || this.#body === undefined) {
+    if (error || body === undefined) {
       this.#resolve(unaryError(error ?? new RpcError("internal", "internal error"), headers));
       return;
     }
     headers.set("content-type", contentTypeFor(this.#codec.name, false));
-    const body = this.#body;
-    const compression = this.#compression;
     if (!compression || body.length < COMPRESS_MIN_BYTES) {
       this.#resolve(new Response(body as Uint8Array<ArrayBuffer>, { headers }));
       return;

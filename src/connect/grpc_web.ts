@@ -18,7 +18,7 @@ import type { ConnectEnv, ServedMethod } from "./connect.ts";
 import type { StreamEnd } from "./envelope_sink.ts";
 import { envelopedCall } from "./enveloped_call.ts";
 import { streamError, unsupportedType } from "./responses.ts";
-import { CODEC_NAMES, wireCodec } from "./wire_codec.ts";
+import { CODEC_NAMES, codecNamed } from "./wire_codec.ts";
 
 /**
  * The trailers frame: `grpc-status`, `grpc-message`, `grpc-status-details-bin` and the call's
@@ -58,7 +58,7 @@ export function grpcWebCall(
   const contentType = request.headers.get("content-type");
   const type = parseContentType(contentType);
   const codec = type && !(type.text && type.codec !== "proto")
-    ? wireCodec(method.codec, type.codec)
+    ? codecNamed(method.wire, type.codec)
     : undefined;
   if (!type || !codec) return unsupportedType("grpc-web", GRPC_WEB_TYPES, contentType);
   const responseType = contentTypeFor(codec.name, type.text);

@@ -67,3 +67,27 @@ export function wireCodec(method: MethodCodec, name: string): WireCodec | undefi
   }
   return undefined;
 }
+
+/** A method's two codecs, made once. */
+export type WireCodecs = Readonly<Record<CodecName, WireCodec>>;
+
+/**
+ * Both codecs of a method.
+ *
+ * @param method The method's protobuf codecs.
+ * @returns The `proto` and `json` codecs.
+ */
+export function wireCodecs(method: MethodCodec): WireCodecs {
+  return { proto: wireCodec(method, "proto")!, json: wireCodec(method, "json")! };
+}
+
+/**
+ * The codec for a name from a content type.
+ *
+ * @param codecs The method's codecs.
+ * @param name The name the client sent.
+ * @returns The codec, or undefined for one that is not served.
+ */
+export function codecNamed(codecs: WireCodecs, name: string): WireCodec | undefined {
+  return name === "proto" || name === "json" ? codecs[name] : undefined;
+}
