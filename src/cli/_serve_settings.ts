@@ -24,6 +24,8 @@ export interface ServeSettings {
   readonly console: boolean | undefined;
   /** Whether to serve Connect and gRPC-Web, if given (default on). */
   readonly connect: boolean | undefined;
+  /** The protobuf field-number lock file for Connect, if given. */
+  readonly lock: string | undefined;
 }
 
 /**
@@ -50,5 +52,6 @@ export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings 
     introspection,
     console: args.options.console as boolean | undefined,
     connect: args.options.connect as boolean | undefined,
+    lock: args.options.lock as string | undefined,
   };
 }

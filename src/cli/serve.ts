@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { patternWords } from "../schema/pattern.ts";
@@ -62,6 +64,13 @@ export const serveCommand: CommandSpec = {
       negatable: true,
       description: "Serve Connect and gRPC-Web at /<package>.<Service>/<Method>, h2c included " +
         "(default: on; --no-connect turns it off)",
+    },
+    {
+      name: "lock",
+      type: "string",
+      value: "<file>",
+      description: "The protobuf field-number lock for Connect (what microapi proto --lock " +
+        "writes), so the server numbers fields as the .proto files do",
     },
     {
       name: "watch",
@@ -183,9 +192,24 @@ async function createApp(
       return { app, introspection, console: devConsole, connect };
     }
     // Loaded here, not at the top: only Connect needs @bufbuild/protobuf.
-    const { connect } = await import("../connect/mod.ts");
+    const { connect, parseLock } = await import("../connect/mod.ts");
+    let lock;
+    if (settings.lock !== undefined) {
+      const path = resolve(ctx.cwd, settings.lock);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch {
+        throw new UsageError(`Cannot read the lock ${settings.lock}: no such file`);
+      }
+      try {
+        lock = parseLock(JSON.parse(text), settings.lock);
+      } catch (error) {
+        throw new UsageError(firstLine(error));
+      }
+    }
     try {
-      const app = make([...own, connect()]);
+      const app = make([...own, connect(lock ? { lock } : {})]);
       return {
         app,
         introspection,
@@ -199,6 +223,7 @@ async function createApp(
       return { app: make(own), introspection, console: devConsole, connect: undefined };
     }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw (settings.cors && /CORS/.test(String(error)))
       ? new UsageError(firstLine(error))
       : new CliError(firstLine(error));

@@ -346,6 +346,52 @@ test("cli: serve speaks Connect and gRPC-Web by default, with descriptors; --no-
   assert.equal((await off.done).code, 0);
 });
 
+test("cli: serve --lock numbers Connect's fields as the lock says", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const cwd = dir.path;
+  const locked = await cli(["proto", "svc.ts", "--lock", "proto.lock.json"], { cwd });
+  assert.equal(locked.code, 0, locked.stderr);
+  // A field inserted before `name`: by declaration order `name` would become field 2.
+  // (Another file: the CLI runs in this process, where svc.ts is loaded already.)
+  await writeFile(
+    `${cwd}/svc2.ts`,
+    SERVICE.replace(
+      "z.object({ name: z.string() })",
+      "z.object({ title: z.string().optional(), name: z.string() })",
+    ),
+  );
+  const greet = async (url: string) => {
+    const response = await fetch(`${url}/hello.Hello/Greet`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      // field 1, "cli"
+      body: new Uint8Array([0x0a, 3, 0x63, 0x6c, 0x69]),
+    });
+    // The reply is Greeting { text } (field 1), a string.
+    return new TextDecoder().decode(new Uint8Array(await response.arrayBuffer()).subarray(2));
+  };
+  for (
+    const [args, expected] of [[["--lock", "proto.lock.json"], "Hello, cli"], [
+      [],
+      "Hello, ",
+    ]] as const
+  ) {
+    const serving = runMain(["serve", "svc2.ts", "--port", "0", ...args], { cwd });
+    await waitFor(
+      () => /Listening on/.test(serving.stdout()) || /error/.test(serving.stderr()),
+      "serve",
+    );
+    const url = /Listening on (\S+)/.exec(serving.stdout())?.[1];
+    assert.ok(url, serving.stderr());
+    assert.equal(await greet(url), expected, args.join(" "));
+    serving.stop();
+    assert.equal((await serving.done).code, 0);
+  }
+  const missing = await cli(["serve", "svc.ts", "--lock", "nope.json"], { cwd });
+  assert.equal(missing.code, 2);
+  assert.equal(errorLine(missing), "error: Cannot read the lock nope.json: no such file");
+});
+
 test("cli: serve without Connect when a schema has no protobuf form, and says why", async () => {
   await using dir = await project({
     "svc.ts": `import { Service, z } from "@microapi/core";
