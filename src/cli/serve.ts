@@ -191,8 +191,20 @@ async function createApp(
         : undefined;
       return { app, introspection, console: devConsole, connect };
     }
-    // Loaded here, not at the top: only Connect needs @bufbuild/protobuf.
-    const { connect, parseLock } = await import("../connect/mod.ts");
+    // Loaded here, not at the top: only Connect needs @bufbuild/protobuf, which a project that
+    // vendors the library with zod alone does not have.
+    let lib: typeof import("../connect/mod.ts");
+    try {
+      lib = await import("../connect/mod.ts");
+    } catch (error) {
+      ctx.err(
+        `Connect is off: ${
+          firstLine(error)
+        } (install @bufbuild/protobuf for it, or pass --no-connect to silence this)`,
+      );
+      return { app: make(own), introspection, console: devConsole, connect: undefined };
+    }
+    const { connect, parseLock } = lib;
     let lock;
     if (settings.lock !== undefined) {
       const path = resolve(ctx.cwd, settings.lock);
