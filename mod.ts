@@ -48,6 +48,7 @@ export type {
   Handler,
   HandlerInput,
   HandlerResult,
+  Idempotency,
   InputSpec,
   MethodDefinition,
   MethodOptions,
@@ -99,6 +100,11 @@ export type { ServeOptions, Server } from "./src/server/serving.ts";
 export type { Health, ServingStatus } from "./src/server/health.ts";
 // Cross-origin calls from browsers.
 export type { CorsOptions } from "./src/server/cors.ts";
+// Another wire protocol served next to MicroAPI's (`connect()` from @microapi/core/connect makes
+// one); for protocol authors, unstable.
+export type { Protocol, ProtocolEnv, ProtocolHandler } from "./src/server/protocol.ts";
+// What the runtime adapter offers a protocol's request handler.
+export type { RequestHooks } from "./src/server/adapters/types.ts";
 
 // ---- Errors and limits: for both sides ----
 

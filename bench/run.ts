@@ -36,6 +36,7 @@ import { benchStream, type StreamSeries, streamTable, streamVerdicts } from "./s
 import type { Peer, ServerKind } from "./targets.ts";
 import {
   benchUnary,
+  unaryKinds,
   unaryNotes,
   type UnarySeries,
   type UnaryServers,
@@ -142,7 +143,14 @@ async function main(): Promise<void> {
       ) break;
       const started = new Map<string, ServerProcess>();
       try {
-        const kinds = ["raw", "microapi", ...(does("unary") ? peers : [])] as const;
+        // The Connect-ES peer streams too (the stream benchmark's Connect comparison).
+        const streamPeers = does("stream") && peers.includes("connect") ? ["connect"] : [];
+        const kinds = [
+          "raw",
+          "microapi",
+          ...(does("unary") || does("stream") ? ["microapi_connect"] : []),
+          ...new Set([...(does("unary") ? peers : []), ...streamPeers]),
+        ] as ServerKind[];
         for (const kind of kinds) {
           started.set(kind, await ServerProcess.start(launch, runtime, kind));
         }
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
         if (does("unary")) {
           log(
             `\n== ${runtime} unary: POST get_user, wrk -t1 -c${options.connections} -d${options.duration}s --latency, ${options.rounds} round(s) interleaved: ${
-              ["raw", "microapi", ...peers, "ceiling"].join(", ")
+              unaryKinds(peers).join(", ")
             }`,
           );
           unaryResults.set(runtime, await benchUnary(launch, wrk!, servers, options));

@@ -9,6 +9,7 @@
  * Kinds (each loaded only when asked for, so that `raw` loads no framework at all):
  * - `raw`: the runtime's own server, no framework (bench/servers/raw.ts);
  * - `microapi`: the MicroAPI app under test (bench/servers/microapi.ts);
+ * - `microapi_connect`: the same app with the Connect protocol too (`protocols: [connect()]`);
  * - `hono`, `trpc`, `orpc`, `connect`: the peer frameworks (bench/peers/), each a fetch handler
  *   served by `Deno.serve` / `Bun.serve` with default settings, as raw is. Their packages come
  *   from `npm:` specifiers on Deno and from bench/npm/node_modules on Bun.
@@ -28,8 +29,10 @@ if (!Number.isInteger(requested) || requested < 0 || requested > 65535) {
 let port: number;
 if (kind === "raw") {
   port = (await import("./servers/raw.ts")).serveRaw(requested);
-} else if (kind === "microapi") {
-  port = await (await import("./servers/microapi.ts")).serveMicroapi(requested);
+} else if (kind === "microapi" || kind === "microapi_connect") {
+  port = await (await import("./servers/microapi.ts")).serveMicroapi(requested, {
+    connect: kind === "microapi_connect",
+  });
 } else if ((PEERS as readonly (string | undefined)[]).includes(kind)) {
   (await import("./peers/npm_specifiers.ts")).resolveNpmSpecifiers();
   const peers = {
@@ -44,7 +47,9 @@ if (kind === "raw") {
   );
 } else {
   throw new Error(
-    `usage: server.ts raw|microapi|${PEERS.join("|")} [port] (got ${JSON.stringify(kind)})`,
+    `usage: server.ts raw|microapi|microapi_connect|${PEERS.join("|")} [port] (got ${
+      JSON.stringify(kind)
+    })`,
   );
 }
 // Exit at once on SIGTERM, so that a `--cpu-prof` profile is written.

@@ -1,7 +1,9 @@
 /**
  * The HTTP server-streaming benchmark: 100 000 NDJSON messages per call, MicroAPI against raw
  * `ReadableStream` servers (one chunk per message, and 512 messages per chunk), with MicroAPI's
- * client and a raw line-splitting client (bench/stream_client.ts), rounds interleaved.
+ * client and a raw line-splitting client (bench/stream_client.ts), rounds interleaved. The same
+ * stream over the Connect protocol (JSON and binary envelopes), from MicroAPI and from
+ * Connect-ES's own server, read by a raw envelope-walking client, runs in the same rounds.
  */
 
 import type { Options } from "./options.ts";
@@ -24,7 +26,7 @@ export const STREAM_TARGETS: Readonly<Record<Runtime, number>> = {
   bun: 0.7,
 };
 
-type Variant = "a" | "b" | "c" | "d";
+type Variant = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
 
 /** bench/stream_client.ts's answer. */
 interface StreamResult {
@@ -44,12 +46,20 @@ interface StreamRound {
   clientCpuMs: number;
 }
 
-/** Every variant's rounds. */
-export type StreamSeries = Record<Variant, StreamRound[]>;
+/** Every variant's rounds (the Connect-ES ones only when that peer runs). */
+export type StreamSeries = Partial<Record<Variant, StreamRound[]>>;
+
+/** Which server a variant calls. */
+type StreamServer = "microapi" | "raw" | "raw_batched" | "microapi_connect" | "connect";
 
 const VARIANTS: Record<
   Variant,
-  { label: string; client: "microapi" | "raw"; path: string }
+  {
+    label: string;
+    client: "microapi" | "raw" | "envelopes";
+    path: StreamServer;
+    codec?: "json" | "proto";
+  }
 > = {
   a: {
     label: "(a) MicroAPI server + MicroAPI client",
@@ -71,7 +81,48 @@ const VARIANTS: Record<
     client: "raw",
     path: "raw_batched",
   },
+  e: {
+    label: "(e) MicroAPI server, Connect JSON + raw envelope client",
+    client: "envelopes",
+    path: "microapi_connect",
+    codec: "json",
+  },
+  f: {
+    label: "(f) MicroAPI server, Connect binary + raw envelope client",
+    client: "envelopes",
+    path: "microapi_connect",
+    codec: "proto",
+  },
+  g: {
+    label: "(g) Connect-ES 2 server, JSON + raw envelope client",
+    client: "envelopes",
+    path: "connect",
+    codec: "json",
+  },
+  h: {
+    label: "(h) Connect-ES 2 server, binary + raw envelope client",
+    client: "envelopes",
+    path: "connect",
+    codec: "proto",
+  },
 };
+
+/** The server process and request path of each kind of stream server. */
+const STREAM_PATHS: Record<StreamServer, { server: keyof StreamServers; path: string }> = {
+  microapi: { server: "microapi", path: "/users/list_users" },
+  raw: { server: "raw", path: "/users/list_users" },
+  raw_batched: { server: "raw", path: "/users/list_users_batched" },
+  microapi_connect: { server: "microapi_connect", path: "/users.Users/ListUsers" },
+  connect: { server: "connect", path: "/bench.v1.UserService/ListUsers" },
+};
+
+/** The servers the streaming benchmark calls. */
+export interface StreamServers {
+  raw: ServerProcess;
+  microapi: ServerProcess;
+  microapi_connect?: ServerProcess;
+  connect?: ServerProcess;
+}
 
 /**
  * Runs the streaming benchmark on one runtime: one discarded call per variant, then interleaved
@@ -86,35 +137,37 @@ const VARIANTS: Record<
 export async function benchStream(
   launch: Launch,
   runtime: Runtime,
-  servers: { raw: ServerProcess; microapi: ServerProcess },
+  servers: StreamServers,
   options: Options,
 ): Promise<StreamSeries> {
   const client = new ClientProcess(launch, runtime, "bench/stream_client.ts");
-  const series: StreamSeries = { a: [], b: [], c: [], d: [] };
+  const series: StreamSeries = {};
+  const serverOf = (variant: Variant) => servers[STREAM_PATHS[VARIANTS[variant].path].server];
   const command = (variant: Variant) => {
-    const { client, path } = VARIANTS[variant];
+    const { client, path, codec } = VARIANTS[variant];
     return {
       client,
-      url: servers[path === "microapi" ? "microapi" : "raw"].url,
-      path: path === "raw_batched" ? "/users/list_users_batched" : "/users/list_users",
+      url: serverOf(variant)!.url,
+      path: STREAM_PATHS[path].path,
       limit: options.messages,
+      ...(codec ? { codec } : {}),
     };
   };
-  const variants = Object.keys(VARIANTS) as Variant[];
+  const variants = (Object.keys(VARIANTS) as Variant[]).filter((v) => serverOf(v) !== undefined);
   try {
     log("  warm-up: one call per variant (discarded)");
     for (const variant of variants) await client.run(command(variant));
     for (let round = 1; round <= options.streamRounds; round++) {
       const parts: string[] = [];
       for (const variant of variants) {
-        const server = servers[VARIANTS[variant].path === "microapi" ? "microapi" : "raw"];
+        const server = serverOf(variant)!;
         const before = cpuSeconds(server.pid);
         const clientBefore = cpuSeconds(client.pid);
         const result = await client.run<StreamResult>(command(variant));
         const serverCpuMs = (cpuSeconds(server.pid) - before) * 1000;
         const clientCpuMs = (cpuSeconds(client.pid) - clientBefore) * 1000;
         const msgPerSec = result.messages / (result.ms / 1000);
-        series[variant].push({
+        (series[variant] ??= []).push({
           msgPerSec,
           ms: result.ms,
           chunks: result.chunks,
@@ -141,21 +194,22 @@ export async function benchStream(
 export function streamTable(results: Map<Runtime, StreamSeries>, messages: number): string {
   const rows: string[][] = [];
   for (const [runtime, series] of results) {
-    const rates = (v: Variant) => series[v].map((r) => r.msgPerSec);
+    const rounds = (v: Variant) => series[v] ?? [];
+    const rates = (v: Variant) => rounds(v).map((r) => r.msgPerSec);
     const perMessage = median(rates("c"));
     const batched = median(rates("d"));
-    const cpu = (v: Variant) => median(series[v].map((r) => r.serverCpuMs));
-    for (const variant of Object.keys(VARIANTS) as Variant[]) {
+    const cpu = (v: Variant) => median(rounds(v).map((r) => r.serverCpuMs));
+    for (const variant of (Object.keys(VARIANTS) as Variant[]).filter((v) => series[v])) {
       const rate = median(rates(variant));
-      const chunks = median(series[variant].map((r) => r.chunks));
+      const chunks = median(rounds(variant).map((r) => r.chunks));
       rows.push([
         runtime,
         VARIANTS[variant].label,
         formatRate(rate),
-        formatMs(median(series[variant].map((r) => r.ms))),
+        formatMs(median(rounds(variant).map((r) => r.ms))),
         variant === "a" ? "-" : (messages / chunks).toFixed(1),
-        formatMs(median(series[variant].map((r) => r.serverCpuMs))),
-        formatMs(median(series[variant].map((r) => r.clientCpuMs))),
+        formatMs(median(rounds(variant).map((r) => r.serverCpuMs))),
+        formatMs(median(rounds(variant).map((r) => r.clientCpuMs))),
         formatRatio(rate / perMessage),
         formatRatio(median(pairwise(rates(variant), rates("c")))),
         formatRatio(rate / batched),
@@ -191,7 +245,7 @@ export function streamTable(results: Map<Runtime, StreamSeries>, messages: numbe
 export function streamVerdicts(results: Map<Runtime, StreamSeries>): string[] {
   const lines: string[] = [];
   for (const [runtime, series] of results) {
-    const rate = (v: Variant) => median(series[v].map((r) => r.msgPerSec));
+    const rate = (v: Variant) => median((series[v] ?? []).map((r) => r.msgPerSec));
     const target = STREAM_TARGETS[runtime];
     const verdict = (ratio: number) =>
       `${formatRatio(ratio)} ${ratio >= target ? "met" : "MISSED"}`;
@@ -203,6 +257,17 @@ export function streamVerdicts(results: Map<Runtime, StreamSeries>): string[] {
           formatRatio(rate("a") / rate("c"))
         }`,
     );
+    if (series.e && series.f) {
+      const against = series.g && series.h
+        ? `; against Connect-ES's server: JSON (e)/(g) ${formatRatio(rate("e") / rate("g"))}, ` +
+          `binary (f)/(h) ${formatRatio(rate("f") / rate("h"))}`
+        : "";
+      lines.push(
+        `${runtime}: Connect from MicroAPI against its own protocol (b): JSON (e)/(b) ${
+          formatRatio(rate("e") / rate("b"))
+        }, binary (f)/(b) ${formatRatio(rate("f") / rate("b"))}${against}`,
+      );
+    }
   }
   return lines;
 }

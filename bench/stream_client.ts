@@ -10,6 +10,10 @@
  * - `raw`: `fetch` plus a byte-level line splitter: counts the lines of each body chunk without
  *   decoding them, so the server side is what is measured. Checks that the last line is
  *   `{"end":{"code":"ok"}}`.
+ * - `envelopes`: the same for a Connect server stream (`"codec":"json"|"proto"`): the request is
+ *   one envelope, `{"limit":N}` or its protobuf (field 1), and the reader walks the 5-byte
+ *   envelope prefixes without decoding the messages, checking that the last envelope is the
+ *   end-stream message `{}`.
  *
  * Timing runs from just before the request is sent until the end of the body.
  */
@@ -18,10 +22,11 @@ import { Connection } from "../mod.ts";
 import { answerCommands } from "./commands.ts";
 
 interface Command {
-  client: "microapi" | "raw";
+  client: "microapi" | "raw" | "envelopes";
   url: string;
   path: string;
   limit: number;
+  codec?: "json" | "proto";
 }
 
 interface Result {
@@ -96,8 +101,88 @@ async function viaRaw(url: string, path: string, limit: number): Promise<Result>
   return { messages: lines - 1, ms, chunks, bytes };
 }
 
+/** The request of a Connect server stream: one envelope holding `{"limit":N}`. */
+function envelopeRequest(codec: "json" | "proto", limit: number): Uint8Array {
+  let message: Uint8Array;
+  if (codec === "json") {
+    message = new TextEncoder().encode(JSON.stringify({ limit }));
+  } else {
+    const varint: number[] = [];
+    for (let n = limit;; n = Math.floor(n / 128)) {
+      if (n < 128) {
+        varint.push(n);
+        break;
+      }
+      varint.push((n % 128) | 128);
+    }
+    message = Uint8Array.from([0x08, ...varint]);
+  }
+  const out = new Uint8Array(5 + message.length);
+  new DataView(out.buffer).setUint32(1, message.length);
+  out.set(message, 5);
+  return out;
+}
+
+async function viaEnvelopes(
+  url: string,
+  path: string,
+  limit: number,
+  codec: "json" | "proto",
+): Promise<Result> {
+  const start = performance.now();
+  const response = await fetch(url + path, {
+    method: "POST",
+    headers: { "content-type": `application/connect+${codec}` },
+    body: envelopeRequest(codec, limit) as Uint8Array<ArrayBuffer>,
+  });
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} from ${path}`);
+  const reader = response.body.getReader();
+  let envelopes = 0;
+  let chunks = 0;
+  let bytes = 0;
+  const prefix = new Uint8Array(5);
+  let have = 0; // bytes of the current prefix read so far
+  let skip = 0; // bytes of the current message still to pass over
+  let lastFlags = -1;
+  const endParts: Uint8Array[] = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks++;
+    bytes += value.length;
+    let i = 0;
+    while (i < value.length) {
+      if (skip > 0) {
+        const n = Math.min(skip, value.length - i);
+        if (lastFlags === 2) endParts.push(value.slice(i, i + n));
+        i += n;
+        skip -= n;
+        continue;
+      }
+      prefix[have++] = value[i++]!;
+      if (have < 5) continue;
+      have = 0;
+      lastFlags = prefix[0]!;
+      skip = new DataView(prefix.buffer).getUint32(1);
+      envelopes++;
+    }
+  }
+  const end = decoder.decode(new Uint8Array(endParts.flatMap((part) => [...part])));
+  const ms = performance.now() - start;
+  if (envelopes !== limit + 1 || lastFlags !== 2 || end !== "{}") {
+    throw new Error(
+      `expected ${limit} messages and a successful end-stream message, got ${
+        envelopes - 1
+      }, flags ${lastFlags}, ${JSON.stringify(end)}`,
+    );
+  }
+  return { messages: envelopes - 1, ms, chunks, bytes };
+}
+
 await answerCommands<Command>((command) =>
   command.client === "microapi"
     ? viaMicroapi(command.url, command.path, command.limit)
+    : command.client === "envelopes"
+    ? viaEnvelopes(command.url, command.path, command.limit, command.codec ?? "json")
     : viaRaw(command.url, command.path, command.limit)
 );

@@ -12,7 +12,7 @@ export const PEERS = ["hono", "trpc", "orpc", "connect"] as const;
 export type Peer = typeof PEERS[number];
 
 /** A server process bench/server.ts can run. */
-export type ServerKind = "raw" | "microapi" | Peer;
+export type ServerKind = "raw" | "microapi" | "microapi_connect" | Peer;
 
 /** How a server is asked the unary call. */
 export interface UnaryCall {
@@ -36,6 +36,15 @@ const asIs = (reply: unknown) => reply;
 export const UNARY_CALLS: Readonly<Record<ServerKind, UnaryCall>> = {
   raw: { path: "/users/get_user", body: PLAIN_BODY, user: asIs },
   microapi: { path: "/users/get_user", body: PLAIN_BODY, user: asIs },
+  // Connect's JSON: lowerCamel names; MicroAPI's `z.number().int()` is an int64, sent as a string.
+  microapi_connect: {
+    path: "/users.Users/GetUser",
+    body: '{"userId":42}',
+    user: (reply) => {
+      const { username, age } = reply as { username?: unknown; age?: unknown };
+      return { username, age: typeof age === "string" ? Number(age) : age };
+    },
+  },
   hono: { path: "/users/get_user", body: PLAIN_BODY, user: asIs },
   trpc: {
     path: "/trpc/users.get_user",
@@ -90,7 +99,50 @@ export const SERVER_LABELS: Readonly<Record<ServerKind, string>> = {
   hono: "Hono + @hono/zod-validator",
   trpc: "tRPC 11 (fetch adapter)",
   orpc: "oRPC (RPCHandler, fetch)",
+  microapi_connect: "MicroAPI, Connect JSON",
   connect: "Connect-ES 2 (JSON)",
+};
+
+/** The unary calls sent as binary protobuf (`application/proto`), to the two Connect servers. */
+export type BinaryKind = "microapi_connect_proto" | "connect_proto";
+
+/** A binary unary call: the server, the path, the request and the expected reply. */
+export interface BinaryCall {
+  /** The server process that answers it. */
+  server: ServerKind;
+  /** The request path. */
+  path: string;
+  /** The label in the tables. */
+  label: string;
+}
+
+/**
+ * `GetUserRequest { user_id: 42 }`: field 1, varint 42. Both servers number the fields alike
+ * (MicroAPI in declaration order), so one request and one reply do for both.
+ */
+export const BINARY_REQUEST: Uint8Array = Uint8Array.from([0x08, 42]);
+
+/** `User { username: "alice", age: 30 }`: field 1 the string, field 2 varint 30. */
+export const BINARY_REPLY: Uint8Array = Uint8Array.from([
+  0x0a,
+  5,
+  ..."alice".split("").map((c) => c.charCodeAt(0)),
+  0x10,
+  30,
+]);
+
+/** The binary calls. */
+export const BINARY_CALLS: Readonly<Record<BinaryKind, BinaryCall>> = {
+  microapi_connect_proto: {
+    server: "microapi_connect",
+    path: "/users.Users/GetUser",
+    label: "MicroAPI, Connect binary",
+  },
+  connect_proto: {
+    server: "connect",
+    path: "/bench.v1.UserService/GetUser",
+    label: "Connect-ES 2 (binary)",
+  },
 };
 
 /**

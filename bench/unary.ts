@@ -8,6 +8,10 @@ import type { Options } from "./options.ts";
 import { cpuSeconds, type Launch, pin, type Runtime, type ServerProcess } from "./processes.ts";
 import { formatMs, formatRate, formatRatio, median, pairwise, table } from "./stats.ts";
 import {
+  BINARY_CALLS,
+  BINARY_REPLY,
+  BINARY_REQUEST,
+  type BinaryKind,
   checkUnaryReply,
   type Peer,
   type ServerKind,
@@ -30,15 +34,15 @@ export interface UnaryRound extends WrkResult {
   cpuPerRequest: number;
 }
 
-/** A server measured, or the ceiling (raw's constant reply). */
-export type UnaryKind = ServerKind | "ceiling";
+/** A server measured (JSON, or binary protobuf for the Connect ones), or the ceiling. */
+export type UnaryKind = ServerKind | BinaryKind | "ceiling";
 
 /** Every kind's rounds, in the order they ran. */
 export type UnarySeries = Partial<Record<UnaryKind, UnaryRound[]>>;
 
 /** The servers, started once per runtime. */
 export type UnaryServers =
-  & { raw: ServerProcess; microapi: ServerProcess }
+  & { raw: ServerProcess; microapi: ServerProcess; microapi_connect: ServerProcess }
   & Partial<
     Record<Peer, ServerProcess>
   >;
@@ -47,24 +51,68 @@ export type UnaryServers =
  * The kinds measured, in round order.
  *
  * @param peers The peers asked for.
- * @returns raw, MicroAPI, the peers, the ceiling.
+ * @returns raw, MicroAPI (its protocol, then Connect JSON and binary), the peers (Connect-ES
+ * in JSON and binary), the ceiling.
  */
 export function unaryKinds(peers: readonly Peer[]): UnaryKind[] {
-  return ["raw", "microapi", ...peers, "ceiling"];
+  return [
+    "raw",
+    "microapi",
+    "microapi_connect",
+    "microapi_connect_proto",
+    ...peers.flatMap((peer): UnaryKind[] => peer === "connect" ? [peer, "connect_proto"] : [peer]),
+    "ceiling",
+  ];
 }
 
-/** The server, URL and body each unary kind is measured with. */
+function isBinary(kind: UnaryKind): kind is BinaryKind {
+  return kind in BINARY_CALLS;
+}
+
+/** The server, URL, body and content type each unary kind is measured with. */
 function unaryTarget(
   kind: UnaryKind,
   servers: UnaryServers,
-): { server: ServerProcess; url: string; body: string } {
+): { server: ServerProcess; url: string; body: string; contentType?: string } {
   if (kind === "ceiling") {
     return { server: servers.raw, url: `${servers.raw.url}/ceiling`, body: "" };
+  }
+  if (isBinary(kind)) {
+    const call = BINARY_CALLS[kind];
+    const server = servers[call.server];
+    if (!server) throw new Error(`no ${call.server} server was started`);
+    // The request's bytes are ASCII (0x08, "*"): an environment variable carries them as they are.
+    const body = String.fromCharCode(...BINARY_REQUEST);
+    return { server, url: `${server.url}${call.path}`, body, contentType: "application/proto" };
   }
   const server = servers[kind];
   if (!server) throw new Error(`no ${kind} server was started`);
   const { path, body } = UNARY_CALLS[kind];
   return { server, url: `${server.url}${path}`, body };
+}
+
+/**
+ * Checks that a Connect server answers the binary call correctly.
+ *
+ * @param servers The servers.
+ * @param kind The binary call.
+ * @throws {Error} When the answer is wrong.
+ */
+export async function checkBinary(servers: UnaryServers, kind: BinaryKind): Promise<void> {
+  const call = BINARY_CALLS[kind];
+  const response = await fetch(`${servers[call.server]!.url}${call.path}`, {
+    method: "POST",
+    headers: { "content-type": "application/proto" },
+    body: BINARY_REQUEST as Uint8Array<ArrayBuffer>,
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (response.status !== 200 || bytes.join() !== BINARY_REPLY.join()) {
+    throw new Error(
+      `${kind} answered ${response.status} [${bytes.join(" ")}]; expected [${
+        BINARY_REPLY.join(" ")
+      }]`,
+    );
+  }
 }
 
 /**
@@ -88,7 +136,7 @@ export async function checkUnary(server: ServerProcess, kind: ServerKind): Promi
 async function runWrk(
   launch: Launch,
   wrk: string,
-  target: { server: ServerProcess; url: string; body: string },
+  target: { server: ServerProcess; url: string; body: string; contentType?: string },
   seconds: number,
   connections: number,
 ): Promise<UnaryRound> {
@@ -107,7 +155,10 @@ async function runWrk(
   const child = new Deno.Command(program, {
     args,
     cwd: launch.root,
-    env: target.body === "" ? {} : { WRK_BODY: target.body },
+    env: {
+      ...(target.body === "" ? {} : { WRK_BODY: target.body }),
+      ...(target.contentType ? { WRK_CONTENT_TYPE: target.contentType } : {}),
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -173,7 +224,8 @@ export async function benchUnary(
   const kinds = unaryKinds(options.peers);
   const series: UnarySeries = {};
   for (const kind of kinds) {
-    if (kind !== "ceiling") await checkUnary(servers[kind]!, kind);
+    if (isBinary(kind)) await checkBinary(servers, kind);
+    else if (kind !== "ceiling") await checkUnary(servers[kind]!, kind);
   }
   if (options.warmup > 0) {
     log(`  warm-up: ${options.warmup} s per server, discarded`);
@@ -198,7 +250,8 @@ export async function benchUnary(
 }
 
 function label(kind: UnaryKind, runtime: Runtime): string {
-  return kind === "ceiling" ? "ceiling: constant reply" : serverLabel(kind, runtime);
+  if (kind === "ceiling") return "ceiling: constant reply";
+  return isBinary(kind) ? BINARY_CALLS[kind].label : serverLabel(kind, runtime);
 }
 
 /**

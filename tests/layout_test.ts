@@ -47,6 +47,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   codegen: ["schema", "_util"],
   // Protobuf from zod: only the Connect entry point and the CLI load it (it brings @bufbuild/protobuf).
   protobuf: ["protocol", "schema", "_util"],
+  // The Connect entry point (`@microapi/core/connect`): a protocol on the server's HTTP handler,
+  // with the protobuf mapping; it alone, with protobuf/, brings @bufbuild/protobuf.
+  connect: ["server", "protobuf", "protocol", "schema", "_util"],
   testing: ["server", "client", "protocol", "schema", "_util"],
   // The transport authors' entry point: both sides' neutral calls and the wire pieces.
   transport: ["server", "client", "protocol", "schema", "_util"],
@@ -54,6 +57,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   cli: [
     "mod.ts",
     "deno.json",
+    "connect",
     "testing",
     "codegen",
     "protobuf",
@@ -279,8 +283,8 @@ test("layout: the library imports nothing from node: and nothing but zod", async
   assert.ok(files.length > 20, `expected the whole library, found ${files.length} files`);
   assert.ok(files.every((f) => !f.startsWith("src/cli/")), "the library must not import the CLI");
   assert.ok(
-    files.every((f) => !f.startsWith("src/protobuf/")),
-    "the core must not import src/protobuf/ (only the Connect entry point does)",
+    files.every((f) => !f.startsWith("src/protobuf/") && !f.startsWith("src/connect/")),
+    "the core must not import src/protobuf/ or src/connect/ (only the Connect entry point does)",
   );
   assert.deepEqual(
     [...external.keys()],
@@ -406,6 +410,19 @@ test("layout: only src/protobuf/ imports @bufbuild/protobuf, and it needs nothin
   const { files, external } = await graph(["src/protobuf/mod.ts"]);
   assert.ok(files.includes("src/protobuf/codec.ts"), `found ${files.join(", ")}`);
   assert.ok(files.every((f) => !f.startsWith("src/server/") && !f.startsWith("src/client/")));
+  assert.deepEqual(
+    [...external.keys()].map((s) => s.replace(/^(@bufbuild\/protobuf)\/.*$/, "$1")).sort()
+      .filter((s, i, all) => all.indexOf(s) === i),
+    ["@bufbuild/protobuf", "zod"],
+    `external imports: ${JSON.stringify([...external])}`,
+  );
+});
+
+test("layout: the Connect entry point brings @bufbuild/protobuf and zod, nothing else", async () => {
+  const { files, external } = await graph(["src/connect/mod.ts"]);
+  assert.ok(files.includes("src/connect/connect.ts"), `found ${files.join(", ")}`);
+  assert.ok(files.includes("src/protobuf/codec.ts"), `found ${files.join(", ")}`);
+  assert.ok(files.every((f) => !f.startsWith("src/client/") && !f.startsWith("src/cli/")));
   assert.deepEqual(
     [...external.keys()].map((s) => s.replace(/^(@bufbuild\/protobuf)\/.*$/, "$1")).sort()
       .filter((s, i, all) => all.indexOf(s) === i),

@@ -9,8 +9,12 @@
  * ```proto
  * package bench.v1;
  * message GetUserRequest { int32 user_id = 1; }
+ * message ListUsersRequest { int32 limit = 1; }
  * message User { string username = 1; int32 age = 2; }
- * service UserService { rpc GetUser(GetUserRequest) returns (User); }
+ * service UserService {
+ *   rpc GetUser(GetUserRequest) returns (User);
+ *   rpc ListUsers(ListUsersRequest) returns (stream User);
+ * }
  * ```
  *
  * `createConnectRouter()` (Connect protocol only) routes `POST /bench.v1.UserService/GetUser`
@@ -21,7 +25,12 @@
  * message and on its reply, so that it validates what the others validate.
  */
 
-import { create, createFileRegistry, type DescMethodUnary } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  create,
+  createFileRegistry,
+  type DescMethodServerStreaming,
+  type DescMethodUnary,
+} from "npm:@bufbuild/protobuf@2.17.0";
 import {
   FieldDescriptorProto_Label,
   FieldDescriptorProto_Type,
@@ -44,6 +53,16 @@ const file = create(FileDescriptorProtoSchema, {
       field: [{
         name: "user_id",
         jsonName: "userId",
+        number: 1,
+        type: FieldDescriptorProto_Type.INT32,
+        label: OPTIONAL,
+      }],
+    },
+    {
+      name: "ListUsersRequest",
+      field: [{
+        name: "limit",
+        jsonName: "limit",
         number: 1,
         type: FieldDescriptorProto_Type.INT32,
         label: OPTIONAL,
@@ -75,25 +94,39 @@ const file = create(FileDescriptorProtoSchema, {
       name: "GetUser",
       inputType: ".bench.v1.GetUserRequest",
       outputType: ".bench.v1.User",
+    }, {
+      name: "ListUsers",
+      inputType: ".bench.v1.ListUsersRequest",
+      outputType: ".bench.v1.User",
+      serverStreaming: true,
     }],
   }],
 });
 
-const found = createFileRegistry(file, () => undefined).getService("bench.v1.UserService")
-  ?.methods[0];
-if (found?.methodKind !== "unary") {
-  throw new Error("bench.v1.UserService.GetUser is missing");
+const service = createFileRegistry(file, () => undefined).getService("bench.v1.UserService");
+const [found, listed] = service?.methods ?? [];
+if (found?.methodKind !== "unary" || listed?.methodKind !== "server_streaming") {
+  throw new Error("bench.v1.UserService.GetUser or ListUsers is missing");
 }
 // A descriptor built at run time has no static message types: the messages are plain `Message`s.
 const method = found as DescMethodUnary;
+const listMethod = listed as DescMethodServerStreaming;
 
 /** The decoded request message, as zod sees it (protobuf's JSON names). */
 const GetUserMessage = z.object({ userId: z.number().int() });
+/** The streaming request, as zod sees it. */
+const ListUsersMessage = z.object({ limit: z.number().int() });
 
 const router = createConnectRouter({ grpc: false, grpcWeb: false });
 router.rpc(method, (request) => {
   const { userId } = GetUserMessage.parse(request);
   return User.parse(getUser({ user_id: userId }));
+});
+// The streaming benchmark's call: `limit` users `{username: "u<i>", age: i}`, each validated by
+// the zod schema as MicroAPI validates its output.
+router.rpc(listMethod, async function* (request) {
+  const { limit } = ListUsersMessage.parse(request);
+  for (let i = 0; i < limit; i++) yield User.parse({ username: `u${i}`, age: i });
 });
 
 const handlers = new Map(

@@ -49,10 +49,17 @@ export const bench = new Service("bench")
  * Serves both services on 127.0.0.1 with `app.serve()` (MicroAPI's own adapter).
  *
  * @param port The port; 0 picks a free one.
+ * @param options `connect`: also serve the Connect protocol (`protocols: [connect()]`), for the
+ * `microapi_connect` kind: `/users.Users/GetUser` and `/users.Users/ListUsers`.
  * @returns The port it listens on.
  */
-export async function serveMicroapi(port: number): Promise<number> {
-  const server = await new MicroAPI({ services: [users, bench] }).serve({
+export async function serveMicroapi(
+  port: number,
+  options: { connect?: boolean } = {},
+): Promise<number> {
+  // Loaded only when asked for: the plain kind loads no protobuf code at all.
+  const protocols = options.connect ? [(await import("../../src/connect/mod.ts")).connect()] : [];
+  const server = await new MicroAPI({ services: [users, bench], protocols }).serve({
     port,
     hostname: "127.0.0.1",
   });

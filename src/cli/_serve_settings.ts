@@ -22,6 +22,10 @@ export interface ServeSettings {
   readonly introspection: boolean | undefined;
   /** Whether to serve the dev console, if given. */
   readonly console: boolean | undefined;
+  /** Whether to serve Connect and gRPC-Web, if given (default on). */
+  readonly connect: boolean | undefined;
+  /** The protobuf field-number lock file for Connect, if given. */
+  readonly lock: string | undefined;
 }
 
 /**
@@ -47,5 +51,7 @@ export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings 
     cors: args.options.cors as string[] | undefined,
     introspection,
     console: args.options.console as boolean | undefined,
+    connect: args.options.connect as boolean | undefined,
+    lock: args.options.lock as string | undefined,
   };
 }

@@ -1,8 +1,11 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { WS_PATH } from "../protocol/ws_frames.ts";
 import { INTROSPECTION_PATH } from "../schema/introspection.ts";
 import { patternWords } from "../schema/pattern.ts";
 import { MicroAPI } from "../server/app.ts";
 import type { MicroAPIOptions } from "../server/app_options.ts";
+import type { Protocol } from "../server/protocol.ts";
 import { CONSOLE_PATH } from "../server/console.ts";
 import { type Environment, environmentFrom, resolvePublishing } from "../server/publishing.ts";
 import type { Server } from "../server/serving.ts";
@@ -57,6 +60,20 @@ export const serveCommand: CommandSpec = {
         "is, unless in production)",
     },
     {
+      name: "connect",
+      type: "boolean",
+      negatable: true,
+      description: "Serve Connect and gRPC-Web at /<package>.<Service>/<Method>, h2c included " +
+        "(default: on; --no-connect turns it off)",
+    },
+    {
+      name: "lock",
+      type: "string",
+      value: "<file>",
+      description: "The protobuf field-number lock for Connect (what microapi proto --lock " +
+        "writes), so the server numbers fields as the .proto files do",
+    },
+    {
       name: "watch",
       short: "w",
       type: "boolean",
@@ -92,7 +109,7 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     )
     : await loadServices(args.positionals, ctx);
   const watchChild = ctx.env(WATCH_CHILD_ENV) === "1";
-  const { app, introspection, console: devConsole, environment } = createApp(
+  const { app, introspection, console: devConsole, environment, connect } = await createApp(
     loaded,
     settings,
     ctx,
@@ -103,6 +120,8 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
       port: settings.port,
       hostname: settings.host,
       gracePeriodMs: watchChild ? 500 : 10_000,
+      // Connect's bidi streams and buf curl's reflection want HTTP/2 (h2c) too.
+      http2: connect !== undefined,
     });
   } catch (error) {
     throw new CliError(firstLine(error));
@@ -112,7 +131,7 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
       loaded,
       app,
       server.url,
-      { introspection, console: devConsole, environment },
+      { introspection, console: devConsole, environment, connect },
       settings.cors,
     ),
   );
@@ -126,12 +145,26 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
   return 0;
 }
 
+/** What `serve` serves of Connect: nothing, or the first procedure and whether it publishes. */
+interface ConnectServed {
+  /** A procedure to show, `/users.v1.Users/GetUser`. */
+  readonly example: string | undefined;
+  /** Where the descriptors are published (with reflection), or undefined when they are not. */
+  readonly descriptors: string | undefined;
+}
+
 /** The app for the loaded services: an exported app's options, overridden by the command line. */
-function createApp(
+async function createApp(
   loaded: LoadedServices,
   settings: ServeSettings,
   ctx: CliContext,
-): { app: MicroAPI; introspection: boolean; console: boolean; environment: Environment } {
+): Promise<{
+  app: MicroAPI;
+  introspection: boolean;
+  console: boolean;
+  environment: Environment;
+  connect: ConnectServed | undefined;
+}> {
   const base: Partial<MicroAPIOptions> = loaded.app?.options ?? {};
   const names = new Map<object, string>(loaded.schemaNames);
   for (const [schema, name] of base.schemaNames ?? []) names.set(schema, name);
@@ -140,32 +173,124 @@ function createApp(
   const cors = settings.cors === undefined
     ? base.cors
     : { origins: settings.cors.includes("*") ? "*" as const : settings.cors };
+  let publishing: ReturnType<typeof resolvePublishing>;
   try {
-    const { introspection, console: devConsole } = resolvePublishing({
+    publishing = resolvePublishing({
       introspection: settings.introspection ?? base.introspection,
       console: settings.console ?? base.console,
     }, environment);
-    const app = new MicroAPI({
+  } catch (error) {
+    throw new CliError(firstLine(error));
+  }
+  const { introspection, console: devConsole } = publishing;
+  const own = base.protocols ?? [];
+  const hasConnect = own.some((protocol) => protocol.name === "connect");
+  const make = (protocols: readonly Protocol[]) =>
+    new MicroAPI({
       ...base,
       services: loaded.services,
       schemaNames: names,
       introspection,
       console: devConsole,
       ...(cors ? { cors } : {}),
+      protocols,
     });
-    return { app, introspection, console: devConsole, environment };
+  try {
+    if (settings.connect === false || hasConnect) {
+      const app = make(settings.connect === false ? own.filter((p) => p.name !== "connect") : own);
+      const connect = settings.connect !== false && hasConnect
+        ? await connectServed(app, introspection)
+        : undefined;
+      return { app, introspection, console: devConsole, environment, connect };
+    }
+    // Loaded here, not at the top: only Connect needs @bufbuild/protobuf, which a project that
+    // vendors the library with zod alone does not have.
+    let lib: typeof import("../connect/mod.ts");
+    try {
+      lib = await import("../connect/mod.ts");
+    } catch (error) {
+      ctx.err(
+        `Connect is off: ${
+          firstLine(error)
+        } (install @bufbuild/protobuf for it, or pass --no-connect to silence this)`,
+      );
+      return {
+        app: make(own),
+        introspection,
+        console: devConsole,
+        environment,
+        connect: undefined,
+      };
+    }
+    const { connect, parseLock } = lib;
+    let lock;
+    if (settings.lock !== undefined) {
+      const path = resolve(ctx.cwd, settings.lock);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch {
+        throw new UsageError(`Cannot read the lock ${settings.lock}: no such file`);
+      }
+      try {
+        lock = parseLock(JSON.parse(text), settings.lock);
+      } catch (error) {
+        throw new UsageError(firstLine(error));
+      }
+    }
+    try {
+      const app = make([...own, connect(lock ? { lock } : {})]);
+      return {
+        app,
+        introspection,
+        console: devConsole,
+        environment,
+        connect: await connectServed(app, introspection),
+      };
+    } catch (error) {
+      if (!(error instanceof TypeError) || /CORS/.test(String(error))) throw error;
+      // A schema protobuf cannot carry: serve the rest, and say why Connect is off.
+      ctx.err(`Connect is off: ${firstLine(error)} (pass --no-connect to silence this)`);
+      return {
+        app: make(own),
+        introspection,
+        console: devConsole,
+        environment,
+        connect: undefined,
+      };
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw (settings.cors && /CORS/.test(String(error)))
       ? new UsageError(firstLine(error))
       : new CliError(firstLine(error));
   }
 }
 
+/** What to print about Connect for an app that serves it. */
+async function connectServed(app: MicroAPI, publish: boolean): Promise<ConnectServed> {
+  const { packageName, pascalName } = await import("../protobuf/names.ts");
+  const { DESCRIPTOR_SET_PATH } = await import("../protobuf/descriptor.ts");
+  const service = [...app.options.services].find((s) => s.methods.length > 0);
+  const method = service?.methods[0];
+  const example = service && method
+    ? `/${packageName(service.name, service.version)}.${pascalName(service.name)}/${
+      pascalName(method.name)
+    }`
+    : undefined;
+  return { example, descriptors: publish ? DESCRIPTOR_SET_PATH : undefined };
+}
+
 function startupTable(
   loaded: LoadedServices,
   app: MicroAPI,
   url: string,
-  served: { introspection: boolean; console: boolean; environment: Environment },
+  served: {
+    introspection: boolean;
+    console: boolean;
+    environment: Environment;
+    connect: ConnectServed | undefined;
+  },
   cors: readonly string[] | undefined,
 ): string {
   const document = app.describe();
@@ -191,6 +316,18 @@ function startupTable(
   if (served.introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
   if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
   if (served.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
+  if (served.connect) {
+    const example = served.connect.example
+      ? `, such as ${url}${basePath}${served.connect.example}`
+      : "";
+    lines.push(`Connect and gRPC-Web: ${url}${basePath}/<package>.<Service>/<Method>${example}`);
+    if (served.connect.descriptors) {
+      lines.push(
+        `Protobuf: ${url}${basePath}${served.connect.descriptors} and gRPC reflection ` +
+          "(buf curl --reflect)",
+      );
+    }
+  }
   if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
   if (served.environment === "unreadable") {
     // Fail closed: nothing meant for development is published, and the operator is told why.

@@ -53,6 +53,8 @@ export async function watchAndServe(
       ? []
       : [settings.introspection ? "--introspection" : "--no-introspection"]),
     ...(settings.console === undefined ? [] : [settings.console ? "--console" : "--no-console"]),
+    ...(settings.connect === undefined ? [] : [settings.connect ? "--connect" : "--no-connect"]),
+    ...(settings.lock === undefined ? [] : ["--lock", settings.lock]),
   ];
   const [command, ...commandArgs] = ctx.selfCommand(args);
   const stop = ctx.stopSignal();

@@ -189,6 +189,7 @@ class FileBuilder {
         output: this.#root(method, "output", rootNames),
         ...(method.description === undefined ? {} : { description: method.description }),
         deprecated: method.deprecated,
+        ...(method.idempotency === undefined ? {} : { idempotency: method.idempotency }),
       };
     });
     this.#finishFields(methods);

@@ -21,6 +21,7 @@ import {
   FileDescriptorProtoSchema,
   type FileDescriptorSet,
   FileDescriptorSetSchema,
+  type MethodOptionsJson,
   type ServiceDescriptorProtoJson,
   type SourceCodeInfo_LocationJson,
 } from "@bufbuild/protobuf/wkt";
@@ -28,7 +29,14 @@ import { streamsInput, streamsOutput } from "../schema/pattern.ts";
 import type { Service } from "../schema/service.ts";
 import { renderProto } from "./proto_text.ts";
 import { buildProtoModel, type ProtoModel, type ProtoModelOptions } from "./build_model.ts";
-import type { ProtoEnum, ProtoField, ProtoFile, ProtoMessage, ValueType } from "./model.ts";
+import type {
+  ProtoEnum,
+  ProtoField,
+  ProtoFile,
+  ProtoMessage,
+  ProtoMethod,
+  ValueType,
+} from "./model.ts";
 import { jsonName, pascalName } from "./names.ts";
 
 /**
@@ -182,7 +190,7 @@ function fileDescriptorProto(file: ProtoFile): FileDescriptorProto {
         outputType: `.${method.output.typeName}`,
         ...(streamsInput(method.pattern) ? { clientStreaming: true } : {}),
         ...(streamsOutput(method.pattern) ? { serverStreaming: true } : {}),
-        ...(method.deprecated ? { options: { deprecated: true } } : {}),
+        ...methodOptions(method),
       };
     }),
     ...(service.deprecated ? { options: { deprecated: true } } : {}),
@@ -205,6 +213,18 @@ function fileDescriptorProto(file: ProtoFile): FileDescriptorProto {
     location.span = spans.get(location.path.join(".")) ?? [0, 0, 0];
   }
   return proto;
+}
+
+/** A method's options: deprecation and the idempotency level (what lets Connect clients GET). */
+function methodOptions(method: ProtoMethod): { options?: MethodOptionsJson } {
+  const options: MethodOptionsJson = {};
+  if (method.deprecated) options.deprecated = true;
+  if (method.idempotency !== undefined) {
+    options.idempotencyLevel = method.idempotency === "no_side_effects"
+      ? "NO_SIDE_EFFECTS"
+      : "IDEMPOTENT";
+  }
+  return Object.keys(options).length > 0 ? { options } : {};
 }
 
 type Comment = (path: number[], text: string | undefined, deprecated?: boolean | string) => void;

@@ -197,6 +197,8 @@ export interface ProtoMethod {
   readonly description?: string;
   /** `false`, `true`, or the deprecation notice. */
   readonly deprecated: boolean | string;
+  /** The method's idempotency level, when declared: `option idempotency_level`. */
+  readonly idempotency?: "no_side_effects" | "idempotent";
 }
 
 /** A service: one per MicroAPI service and version, each in its own package and file. */

@@ -59,13 +59,15 @@ export class EnvelopeWriter extends BatchedBody {
    * @param data The encoded message.
    * @param flags The envelope flags (0 for a message; the protocol's end-stream or trailers bit
    * for the last envelope). The compression bit is set here, never by the caller.
+   * @param compressible False for an envelope that must go uncompressed whatever its size
+   * (gRPC-Web's trailers frame, which some clients read without decompressing). Default true.
    * @returns undefined when more may be written at once, or a promise that resolves when the
    * consumer has caught up (or cancelled) and any compression in front of it is done.
    */
-  write(data: Uint8Array, flags = 0): Promise<void> | undefined {
+  write(data: Uint8Array, flags = 0, compressible = true): Promise<void> | undefined {
     if (!this.accepting) return undefined;
     const compression = this.#compression;
-    if (compression === undefined || data.length < this.#compressMinBytes) {
+    if (compression === undefined || !compressible || data.length < this.#compressMinBytes) {
       if (this.#tail === undefined) return this.#frame(flags, data);
       return this.#after(() => this.#frame(flags, data));
     }

@@ -32,6 +32,15 @@ export type Handler<I, O, D = DependencyMap> = (
   ctx: Context & { readonly deps: ResolvedDeps<D> },
 ) => HandlerResult<O>;
 
+/**
+ * What calling a method twice does: `no_side_effects` (it only reads: safe to call with an HTTP
+ * GET, to cache, to retry), `idempotent` (calling it again has no further effect: safe to
+ * retry). The names are protobuf's `MethodOptions.IdempotencyLevel`, lower-cased.
+ */
+export type Idempotency = "no_side_effects" | "idempotent";
+
+const IDEMPOTENCY_LEVELS: readonly string[] = ["no_side_effects", "idempotent"];
+
 /** How a method is declared. */
 export interface MethodOptions<
   I extends InputSpec | undefined,
@@ -46,6 +55,13 @@ export interface MethodOptions<
   description?: string;
   /** Marks the method deprecated; a string says what to use instead. */
   deprecated?: boolean | string;
+  /**
+   * What calling the method twice does, as protobuf's `idempotency_level` says it:
+   * `"no_side_effects"` for a method that only reads (Connect clients may then call it with an
+   * HTTP GET, which caches and needs no CORS preflight), `"idempotent"` for one that may be
+   * retried safely. Default: neither (the method may have side effects). See docs/connect.md.
+   */
+  idempotency?: Idempotency;
   /** Middleware for this method only, innermost (see {@linkcode Middleware}). */
   middleware?: Middleware[];
   /**
@@ -69,6 +85,8 @@ export interface MethodDefinition {
   readonly description: string | undefined;
   /** `false`, `true`, or the deprecation notice. */
   readonly deprecated: boolean | string;
+  /** What calling the method twice does, when declared (see {@linkcode MethodOptions}). */
+  readonly idempotency?: Idempotency | undefined;
   /** The implementation. */
   readonly handler: (input: unknown, ctx: Context) => unknown;
   /** The method's own middleware. */
@@ -238,6 +256,13 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
     checkSpec(where, "output", output, isStreamingOutput(output));
     const pattern = patternOf(isStreamInput(input), isStreamingOutput(output));
     checkHandler(where, handler, isStreamingOutput(output));
+    const { idempotency } = options;
+    if (idempotency !== undefined && !IDEMPOTENCY_LEVELS.includes(idempotency)) {
+      throw new TypeError(
+        `Invalid idempotency for method ${where}: expected "no_side_effects" or "idempotent", ` +
+          `got ${JSON.stringify(idempotency)}`,
+      );
+    }
     this.#methods.set(name, {
       name,
       pattern,
@@ -245,6 +270,7 @@ export class Service<M extends Record<string, MethodTypes> = {}> {
       output: isStreamingOutput(output) ? output.schema : output,
       description: options.description,
       deprecated: options.deprecated ?? false,
+      ...(idempotency === undefined ? {} : { idempotency }),
       handler: handler as MethodDefinition["handler"],
       middleware: [...(options.middleware ?? [])],
       deps: { ...options.deps },

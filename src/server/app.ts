@@ -149,12 +149,22 @@ export class MicroAPI {
       () => introspectionResponse(publish ? this.describe() : undefined),
     );
     if (publishing.console) registerConsole(builtins);
+    const protocolEnv = {
+      admission: this.admission,
+      limits,
+      basePath: this.#basePath,
+      services: services.filter((service) => !this.#builtinServices.has(service)),
+      schemaNames: options.schemaNames,
+      publish,
+    };
+    const protocols = (options.protocols ?? []).map((protocol) => protocol.setup(protocolEnv));
     const http: HttpEnv = {
       admission: this.admission,
       limits,
       basePath: this.#basePath,
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
+      protocols,
     };
     // One policy for HTTP CORS and WebSocket upgrades alike.
     const origins = createOriginPolicy(options.cors?.origins);
@@ -176,6 +186,7 @@ export class MicroAPI {
         routePath({ service: entry.service, method: entry.method.name, version: entry.version })
       ),
       ...[...builtins.keys()].map((path) => this.#basePath + path),
+      ...protocols.flatMap((handler) => handler.paths ?? []).map((path) => this.#basePath + path),
       ...(websocket ? [this.#basePath + WS_PATH] : []),
     ];
     if (websocket && options.websocket !== false) {

@@ -5,6 +5,7 @@ import type { Service } from "../schema/service.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { MicroAPI } from "./app.ts";
 import type { CorsOptions } from "./cors.ts";
+import type { Protocol } from "./protocol.ts";
 import type { WebSocketSettings } from "./ws_session.ts";
 
 /**
@@ -126,6 +127,13 @@ export interface MicroAPIOptions {
    * requests without an Origin header come from no browser and are not affected.
    */
   cors?: CorsOptions;
+  /**
+   * More wire protocols to serve on the same port, next to MicroAPI's own, such as Connect and
+   * gRPC-Web: `protocols: [connect()]` with `connect` from `@microapi/core/connect`
+   * (docs/connect.md). They see only requests that MicroAPI's own routes do not answer, in the
+   * order given. Default none.
+   */
+  protocols?: readonly Protocol[];
 }
 
 /**

@@ -25,6 +25,7 @@ import type { Admission } from "./admission.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
 import { EMPTY_HEADERS } from "./call_context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
+import type { ProtocolHandler } from "./protocol.ts";
 
 /** What the HTTP transport needs from the app. */
 export interface HttpEnv {
@@ -38,6 +39,11 @@ export interface HttpEnv {
   readonly fallback: ((request: Request) => Response | Promise<Response>) | undefined;
   /** Built-in endpoints under `/_microapi/` that answer GET, by path. */
   readonly builtins: ReadonlyMap<string, (request: Request) => Response | Promise<Response>>;
+  /**
+   * Other protocols (Connect, gRPC-Web), asked in order about requests no route of ours answers,
+   * before the fallback and the 404.
+   */
+  readonly protocols: readonly ProtocolHandler[];
 }
 
 /**
@@ -66,9 +72,9 @@ export function handleHttp(
     : full.startsWith(base + "/")
     ? full.slice(base.length)
     : undefined;
-  if (request.method !== "POST") return notACall(request, path, env);
+  if (request.method !== "POST") return notACall(request, path, env, hooks);
   if (path === undefined || (env.fallback && !admission.find(path))) {
-    return notFound(request, path, env);
+    return notFound(request, path, env, hooks);
   }
   const pattern = request.headers.get(PATTERN_HEADER);
   if (pattern !== null && !isPattern(pattern)) {
@@ -89,7 +95,12 @@ export function handleHttp(
     timeout: request.headers.get(TIMEOUT_HEADER),
     timeoutSource: "header",
   });
-  if (call instanceof RpcError) return errorResponse(call);
+  if (call instanceof RpcError) {
+    if (call.code === "not_found" && env.protocols.length > 0) {
+      return otherProtocol(request, path, env, hooks) ?? errorResponse(call);
+    }
+    return errorResponse(call);
+  }
   const { entry } = call;
   const format = bodyFormat(entry, mediaType(request.headers.get("content-type")));
   if (typeof format !== "string") return errorResponse(format, 415);
@@ -133,6 +144,7 @@ function notACall(
   request: Request,
   path: string | undefined,
   env: HttpEnv,
+  hooks: RequestHooks | undefined,
 ): Promise<Response> | Response {
   const builtin = request.method === "GET" && path !== undefined
     ? env.builtins.get(path)
@@ -153,15 +165,32 @@ function notACall(
       new Headers({ allow: "POST" }),
     );
   }
-  return notFound(request, path, env);
+  return notFound(request, path, env, hooks);
 }
 
-/** No method at this path: the app's fallback, or `404 not_found`. */
+/** The answer of the first other protocol that recognises the request, if one does. */
+function otherProtocol(
+  request: Request,
+  path: string,
+  env: HttpEnv,
+  hooks: RequestHooks | undefined,
+): Promise<Response> | Response | undefined {
+  for (const protocol of env.protocols) {
+    const response = protocol(request, path, hooks);
+    if (response) return response;
+  }
+  return undefined;
+}
+
+/** No method at this path: another protocol's call, the app's fallback, or `404 not_found`. */
 function notFound(
   request: Request,
   path: string | undefined,
   env: HttpEnv,
+  hooks?: RequestHooks,
 ): Promise<Response> | Response {
+  const other = path === undefined ? undefined : otherProtocol(request, path, env, hooks);
+  if (other) return other;
   if (env.fallback) return env.fallback(request);
   return errorResponse(env.admission.notFound(path ?? new URL(request.url).pathname));
 }

@@ -16,6 +16,13 @@ export interface ServeOptions {
   gracePeriodMs?: number;
   /** Shuts the server down when aborted. */
   signal?: AbortSignal;
+  /**
+   * Also answer HTTP/2 without TLS (h2c, prior knowledge) on the same port, for clients that
+   * need it: Connect and gRPC-Web clients over HTTP/2, `buf curl --http2-prior-knowledge`
+   * (bidi streams and reflection). `Deno.serve` always does; on Bun this turns on
+   * `Bun.serve({ http2: true })`. HTTP/1.1 and WebSockets are served as before. Default false.
+   */
+  http2?: boolean;
 }
 
 /** A running server. */
@@ -74,6 +81,7 @@ export async function serve(app: Served, options: ServeOptions = {}): Promise<Se
     handler: app.handler,
     websocket: app.websocket,
     paths: app.paths,
+    http2: options.http2 ?? false,
   });
   const finished = Promise.withResolvers<void>();
   // Rejects when shutdown fails; whoever awaits it sees that, and nobody has to.

@@ -40,6 +40,11 @@ export type { MethodEntry } from "../server/call.ts";
 export type { MessageSource } from "../server/call.ts";
 // Where the pipeline writes the answer: open, send (with backpressure), close.
 export type { CallSink } from "../server/call.ts";
+// A wire protocol served next to MicroAPI's own on the app's HTTP handler (MicroAPIOptions
+// `protocols`), what the app gives it, and its request handler.
+export type { Protocol, ProtocolEnv, ProtocolHandler } from "../server/protocol.ts";
+// What a runtime adapter offers a request handler (lifting idle timeouts for streams).
+export type { RequestHooks } from "../server/adapters/types.ts";
 
 // ---- Client side: one call's state, the transport adds the wire ----
 

@@ -293,6 +293,8 @@ test("compiled binary: init writes a project that passes its own test offline, w
   });
   try {
     await server.waitFor(/Listening on/, 60_000);
+    // The vendored library comes with zod alone: serve says Connect is off, and serves the rest.
+    assert.match(server.stderr(), /^Connect is off: .*install @bufbuild\/protobuf/m);
     const client = await run([deno, "task", "client"], {
       cwd: project,
       env: { ...env, SERVER_URL: `http://127.0.0.1:${port}` },

@@ -307,6 +307,122 @@ test("cli: serve prints the startup table and serves until stopped; generate fro
   assert.match(serving.stderr(), /Shutting down/);
 });
 
+test("cli: serve speaks Connect and gRPC-Web by default, with descriptors; --no-connect turns it off", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const serving = runMain(["serve", "svc.ts", "--port", "0"], { cwd: dir.path });
+  await waitFor(() => /Listening on/.test(serving.stdout()) || serving.stderr() !== "", "serve");
+  const out = serving.stdout();
+  const url = /Listening on (\S+)/.exec(out)![1]!;
+  assert.match(
+    out,
+    new RegExp(
+      `^Connect and gRPC-Web: ${url}/<package>\\.<Service>/<Method>, such as ${url}/hello\\.Hello/Greet$`,
+      "m",
+    ),
+  );
+  assert.match(
+    out,
+    new RegExp(`^Protobuf: ${url}/_microapi/descriptors\\.binpb and gRPC reflection`, "m"),
+  );
+  const response = await fetch(`${url}/hello.Hello/Greet`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "connect-protocol-version": "1" },
+    body: JSON.stringify({ name: "connect" }),
+  });
+  assert.deepEqual(await response.json(), { text: "Hello, connect" });
+  // The server's own descriptors give the same .proto files as the source.
+  const fromUrl = await cli(["proto", url, "--out", "from_url"], { cwd: dir.path });
+  assert.equal(fromUrl.code, 0, fromUrl.stderr);
+  await cli(["proto", "svc.ts", "--out", "from_file"], { cwd: dir.path });
+  assert.equal(
+    await readFile(`${dir.path}/from_url/hello/hello.proto`, "utf8"),
+    await readFile(`${dir.path}/from_file/hello/hello.proto`, "utf8"),
+  );
+  serving.stop();
+  assert.equal((await serving.done).code, 0);
+
+  const off = runMain(["serve", "svc.ts", "--port", "0", "--no-connect"], { cwd: dir.path });
+  await waitFor(() => /Listening on/.test(off.stdout()), "serve");
+  const offUrl = /Listening on (\S+)/.exec(off.stdout())![1]!;
+  assert.doesNotMatch(off.stdout(), /Connect/);
+  const refused = await fetch(`${offUrl}/hello.Hello/Greet`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal((await refused.json()).code, "not_found");
+  off.stop();
+  assert.equal((await off.done).code, 0);
+});
+
+test("cli: serve --lock numbers Connect's fields as the lock says", async () => {
+  await using dir = await project({ "svc.ts": SERVICE });
+  const cwd = dir.path;
+  const locked = await cli(["proto", "svc.ts", "--lock", "proto.lock.json"], { cwd });
+  assert.equal(locked.code, 0, locked.stderr);
+  // A field inserted before `name`: by declaration order `name` would become field 2.
+  // (Another file: the CLI runs in this process, where svc.ts is loaded already.)
+  await writeFile(
+    `${cwd}/svc2.ts`,
+    SERVICE.replace(
+      "z.object({ name: z.string() })",
+      "z.object({ title: z.string().optional(), name: z.string() })",
+    ),
+  );
+  const greet = async (url: string) => {
+    const response = await fetch(`${url}/hello.Hello/Greet`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      // field 1, "cli"
+      body: new Uint8Array([0x0a, 3, 0x63, 0x6c, 0x69]),
+    });
+    // The reply is Greeting { text } (field 1), a string.
+    return new TextDecoder().decode(new Uint8Array(await response.arrayBuffer()).subarray(2));
+  };
+  for (
+    const [args, expected] of [[["--lock", "proto.lock.json"], "Hello, cli"], [
+      [],
+      "Hello, ",
+    ]] as const
+  ) {
+    const serving = runMain(["serve", "svc2.ts", "--port", "0", ...args], { cwd });
+    await waitFor(
+      () => /Listening on/.test(serving.stdout()) || /error/.test(serving.stderr()),
+      "serve",
+    );
+    const url = /Listening on (\S+)/.exec(serving.stdout())?.[1];
+    assert.ok(url, serving.stderr());
+    assert.equal(await greet(url), expected, args.join(" "));
+    serving.stop();
+    assert.equal((await serving.done).code, 0);
+  }
+  const missing = await cli(["serve", "svc.ts", "--lock", "nope.json"], { cwd });
+  assert.equal(missing.code, 2);
+  assert.equal(errorLine(missing), "error: Cannot read the lock nope.json: no such file");
+});
+
+test("cli: serve without Connect when a schema has no protobuf form, and says why", async () => {
+  await using dir = await project({
+    "svc.ts": `import { Service, z } from "@microapi/core";
+export const hooks = new Service("hooks")
+  .method("add", { input: z.object({ on_call: z.function() }) }, () => {});
+`,
+  });
+  const serving = runMain(["serve", "svc.ts", "--port", "0"], { cwd: dir.path });
+  await waitFor(
+    () => /Listening on/.test(serving.stdout()) || /error/.test(serving.stderr()),
+    "serve",
+  );
+  assert.match(
+    serving.stderr(),
+    /^Connect is off: .*on_call.* \(pass --no-connect to silence this\)$/m,
+  );
+  assert.doesNotMatch(serving.stdout(), /Connect and gRPC-Web/);
+  assert.match(serving.stdout(), /^Listening on /m);
+  serving.stop();
+  assert.equal((await serving.done).code, 0);
+});
+
 test("cli: serve takes its port from $PORT when --port is absent, and binds 127.0.0.1", async () => {
   await using dir = await project({ "svc.ts": SERVICE });
   const port = await closedPort();
@@ -324,6 +440,9 @@ test("cli: serve takes its port from $PORT when --port is absent, and binds 127.
   });
   await waitFor(() => /Listening on/.test(production.stdout()), "serve");
   assert.doesNotMatch(production.stdout(), /Introspection:/);
+  // Nor are the protobuf descriptors and reflection, by the same rule.
+  assert.doesNotMatch(production.stdout(), /Protobuf:/);
+  assert.match(production.stdout(), /^Connect and gRPC-Web: /m);
   production.stop();
   assert.equal((await production.done).code, 0);
 });

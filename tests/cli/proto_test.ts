@@ -7,10 +7,10 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { test } from "../_harness.ts";
 import { cli, closedPort, type Outcome, tempDir } from "../_cli.ts";
 import { MicroAPI, Service, z } from "../../mod.ts";
+import { connect } from "../../src/connect/mod.ts";
 import {
   buildProtoModel,
   DESCRIPTOR_SET_PATH,
-  encodeFileDescriptorSet,
   fileDescriptorSet,
   GENERATED_HEADER,
   protoSources,
@@ -142,15 +142,11 @@ test("cli: proto <url> prints the server's FileDescriptorSet; a server without o
     .method("put", { input: item, output: item }, (value) => value);
   const model = buildProtoModel([shop], { schemaNames: new Map([[item, "Item"]]) });
   const set = fileDescriptorSet(model);
+  // The app publishes its descriptors with Connect, numbered and named as the CLI does.
   const descriptors = new MicroAPI({
-    services: [],
-    introspection: false,
-    fallback: (request) =>
-      new URL(request.url).pathname === DESCRIPTOR_SET_PATH
-        ? new Response(encodeFileDescriptorSet(set), {
-          headers: { "content-type": "application/x-protobuf" },
-        })
-        : new Response("not here", { status: 404 }),
+    services: [shop],
+    schemaNames: new Map([[item, "Item"]]),
+    protocols: [connect()],
   });
   const server = await descriptors.serve({ port: 0, hostname: "127.0.0.1" });
   await using dir = await tempDir();

@@ -1,8 +1,9 @@
 /**
  * Random hostile input for the Connect and gRPC-Web codecs, from fixed seeds so a failure can be
  * replayed: every envelope stream and every header, query or trailer block either decodes or
- * fails with an RpcError, in time. Nothing throws anything else, nothing hangs, and nothing
- * decoded is larger than the limit.
+ * fails with an RpcError, in time, also through the server's envelope source and the protobuf
+ * codecs. Nothing throws anything else, nothing hangs, and nothing decoded is larger than the
+ * limit.
  */
 import assert from "node:assert/strict";
 import { test, within } from "../_harness.ts";
@@ -15,6 +16,10 @@ import { RpcError } from "../../src/protocol/rpc_error.ts";
 import * as connect from "../../src/protocol/connect/mod.ts";
 import * as grpcWeb from "../../src/protocol/grpc_web/mod.ts";
 import { join, random, split, streamOf, utf8 } from "./_wire.ts";
+import { fixtureServices } from "../_fixtures.ts";
+import { createProtoCodecs } from "../../src/protobuf/mod.ts";
+import { envelopeSource } from "../../src/connect/sources.ts";
+import { wireCodec } from "../../src/connect/wire_codec.ts";
 
 type Next = () => number;
 const pick = <T>(next: Next, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -128,6 +133,40 @@ test("fuzz: envelopeMessages() with a JSON codec gives messages or RpcErrors", a
       );
     } catch (error) {
       typed(error, `body ${i}`);
+    }
+  }
+});
+
+test("fuzz: the server's envelope source with the protobuf codecs gives messages or RpcErrors", async () => {
+  const next = random(11);
+  const codecs = createProtoCodecs(fixtureServices().services);
+  const methods = codecs.methods;
+  const packed = await compress(utf8('{"value": 2}'), GZIP);
+  for (let i = 0; i < 300; i++) {
+    const method = pick(next, methods);
+    const codec = wireCodec(method, pick(next, ["proto", "json"]))!;
+    // Real messages of the method, damaged like everything else.
+    const real = next() < 0.5
+      ? method.input.encodeBinary(method.input.decodeJson({}))
+      : utf8(JSON.stringify({ userId: int(next, 9) }));
+    const body = next() < 0.5
+      ? envelopeBody(next, packed)
+      : join(encodeEnvelope(0, real), bytes(next, int(next, 6)));
+    const source = envelopeSource(streamOf(body), codec, {
+      maxMessageBytes: pick(next, [16, 1024]),
+      compression: next() < 0.5 ? GZIP : undefined,
+      single: next() < 0.5,
+    });
+    try {
+      await within(
+        (async () => {
+          for (let r = await source.next(); !r.done; r = await source.next()) { /* drain */ }
+        })(),
+        2000,
+        `body ${i} for ${method.path}`,
+      );
+    } catch (error) {
+      typed(error, `body ${i} for ${method.path}`);
     }
   }
 });

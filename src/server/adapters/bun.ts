@@ -38,6 +38,7 @@ interface BunRuntime {
     port: number;
     hostname: string;
     routes?: Record<string, BunHandler>;
+    http2?: boolean;
     fetch(
       request: Request,
       server: BunServer,
@@ -96,6 +97,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
       port: options.port,
       hostname: options.hostname,
       routes,
+      ...(options.http2 ? { http2: true } : {}),
       fetch(request, server) {
         if (routed.size > 0 && routed.has(requestPath(request.url))) {
           return options.handler(request, REWRITTEN);

@@ -107,6 +107,8 @@ export interface ListenOptions {
    * rewrote to one of them apart with these (RequestHooks.rewrittenPath).
    */
   paths?: readonly string[];
+  /** Answer h2c (HTTP/2 with prior knowledge) too; Deno.serve always does. */
+  http2?: boolean;
 }
 
 /** A listening server. */
