@@ -12,8 +12,11 @@ import {
   type Lifespan,
   type MicroAPIOptions,
   resolveBasePath,
+  resolveMaxSockets,
+  resolveResources,
   resolveWebSocketSettings,
 } from "./app_options.ts";
+import { BodyWatch } from "./body_watch.ts";
 import { introspectionResponse } from "./built_in.ts";
 import { registerConsole } from "./console.ts";
 import { createCors } from "./cors.ts";
@@ -72,7 +75,8 @@ export class MicroAPI {
   readonly admission: Admission;
   #router: Router;
   #handle: FetchHandler;
-  #inFlight = new InFlight();
+  #inFlight: InFlight;
+  #bodyWatch: BodyWatch;
   #basePath: string;
   #middleware: Middleware[];
   #overrides = new Map<Dependency<unknown>, Resolver<unknown>>();
@@ -98,7 +102,9 @@ export class MicroAPI {
   constructor(options: MicroAPIOptions) {
     const services = [...(options.services ?? [])];
     this.#options = Object.freeze({ ...options, services: [...services] });
-    const inFlight = this.#inFlight;
+    const resources = resolveResources(options.resources);
+    const inFlight = this.#inFlight = new InFlight(resources.maxCallsInFlight);
+    this.#bodyWatch = new BodyWatch(resources.bodyTimeoutMs);
     this.health = options.health !== false
       ? new Health(services.map((s) => s.name), () => inFlight.draining)
       : undefined;
@@ -143,6 +149,7 @@ export class MicroAPI {
     const http: HttpEnv = {
       admission: this.admission,
       limits,
+      bodyWatch: this.#bodyWatch,
       basePath: this.#basePath,
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
@@ -166,6 +173,7 @@ export class MicroAPI {
           basePath: this.#basePath,
           allowedOrigins: options.websocket?.allowedOrigins,
           inFlight,
+          maxSockets: resolveMaxSockets(options.websocket),
         },
       );
     }
@@ -317,6 +325,7 @@ export class MicroAPI {
       handler: this.#handle,
       websocket: this.#websocket,
       inFlight: this.#inFlight,
+      bodyWatch: this.#bodyWatch,
       onDraining: () => this.health?.notifyDraining(),
       stop: () => this.stop(),
     }, options);

@@ -3,6 +3,7 @@ import { parseJson } from "../protocol/json.ts";
 import type { Limits } from "../protocol/limits.ts";
 import { NdjsonReader } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import { bodyTimeout, type BodyWatch, type Watched } from "./body_watch.ts";
 import type { MessageSource } from "./call.ts";
 
 /** What the request body of an HTTP call holds. */
@@ -16,6 +17,8 @@ export interface SourceOptions {
   limits: Limits;
   /** The runtime's `request.json()` is its fast path (see RequestHooks.nativeJson). */
   nativeJson: boolean;
+  /** Times bodies that arrive too slowly; none for no timeout. */
+  watch?: BodyWatch | undefined;
 }
 
 /**
@@ -25,6 +28,9 @@ export interface SourceOptions {
  *   pipeline reads as `{}` when the method takes input).
  * - `ndjson`: one message per line, read as the lines arrive.
  * - `json_array`: a JSON array of messages (for curl), read whole, within `maxMessageBytes`.
+ *
+ * A body, or one message of a streamed body, that takes longer than the watch's timeout to arrive
+ * fails the read with `deadline_exceeded` (see {@linkcode BodyWatch}).
  *
  * @param request The request.
  * @param format The body format.
@@ -40,9 +46,9 @@ export function httpMessageSource(
     case "json":
       return singleJson(request, options);
     case "ndjson":
-      return ndjson(request, options.limits);
+      return new NdjsonSource(request, options);
     case "json_array":
-      return jsonArray(request, options.limits);
+      return jsonArray(request, options);
   }
 }
 
@@ -53,15 +59,19 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
     next() {
       if (read) return Promise.resolve(DONE);
       read = true;
-      const { limits } = options;
+      const { limits, watch } = options;
       if (options.nativeJson) {
         const declared = Number(request.headers.get("content-length") ?? "-1");
         if (declared > limits.maxMessageBytes) {
           return Promise.reject(tooLarge("request body", limits.maxMessageBytes));
         }
-        if (declared > 0) return readNativeJson(request).then(message);
+        if (declared > 0) {
+          const reading = readNativeJson(request).then(message);
+          return watch ? watch.guard(reading, "request body") : reading;
+        }
       }
-      return readWhole(request, limits.maxMessageBytes, "request body").then((text) => {
+      const reading = readWhole(request, limits.maxMessageBytes, "request body");
+      return (watch ? watch.guard(reading, "request body") : reading).then((text) => {
         if (text.trim() === "") return DONE;
         return message(parseJson(text, "request body"));
       });
@@ -99,36 +109,89 @@ async function readNativeJson(request: Request): Promise<unknown> {
   }
 }
 
-function ndjson(request: Request, limits: Limits): MessageSource {
-  const reader = request.body
-    ? new NdjsonReader(request.body, { maxLineBytes: limits.maxLineBytes, what: "request body" })
-    : undefined;
-  let index = 0;
-  let finished = false;
-  return {
-    async next() {
-      if (!reader || finished) return DONE;
-      const line = await reader.next().catch(bodyError);
-      if (line === undefined) {
-        finished = true;
-        return DONE;
-      }
-      return { done: false, value: parseJson(line, `message at index ${index++}`) };
-    },
-    cancel() {
-      if (!finished) reader?.cancel();
-      finished = true;
-    },
-  };
+/**
+ * The messages of an NDJSON body, read line by line as they arrive. While the handler waits for a
+ * message whose first bytes have arrived, the body watch times it (a tick at a time): quiet
+ * between messages is a stream's nature, a message trickled a byte at a time is not.
+ */
+class NdjsonSource implements MessageSource, Watched {
+  #reader: NdjsonReader | undefined;
+  #index = 0;
+  #finished = false;
+  #watch: BodyWatch | undefined;
+  #slot = -1;
+  /** Counts the handler's waits for a message; odd while one is in progress. */
+  #waits = 0;
+  /** The wait in which the watch first saw a message begun, and the tick it saw it. */
+  #seenWait = -1;
+  #since = 0;
+
+  constructor(request: Request, options: SourceOptions) {
+    this.#reader = request.body
+      ? new NdjsonReader(request.body, {
+        maxLineBytes: options.limits.maxLineBytes,
+        what: "request body",
+      })
+      : undefined;
+    const watch = options.watch;
+    if (this.#reader && watch?.active) {
+      this.#watch = watch;
+      this.#slot = watch.watch(this);
+    }
+  }
+
+  async next(): Promise<IteratorResult<unknown, undefined>> {
+    const reader = this.#reader;
+    if (!reader || this.#finished) return DONE;
+    this.#waits++;
+    const line = await reader.next().catch(bodyError).finally(() => this.#waits++);
+    if (line === undefined) {
+      this.#finish();
+      return DONE;
+    }
+    return { done: false, value: parseJson(line, `message at index ${this.#index++}`) };
+  }
+
+  cancel(): void {
+    if (!this.#finished) this.#reader?.cancel();
+    this.#finish();
+  }
+
+  tick(now: number): boolean {
+    if (this.#finished) return true;
+    const reader = this.#reader!;
+    if (this.#waits % 2 === 0 || reader.partialBytes === 0) {
+      this.#seenWait = -1;
+      return false;
+    }
+    if (this.#seenWait !== this.#waits) {
+      this.#seenWait = this.#waits;
+      this.#since = now;
+      return false;
+    }
+    if (now - this.#since < this.#watch!.limitTicks) return false;
+    reader.fail(
+      bodyTimeout(`message at index ${this.#index} of the request body`, this.#watch!.timeoutMs),
+    );
+    this.#slot = -1;
+    return true;
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    if (this.#slot !== -1) this.#watch?.unwatch(this.#slot);
+    this.#slot = -1;
+  }
 }
 
-function jsonArray(request: Request, limits: Limits): MessageSource {
+function jsonArray(request: Request, options: SourceOptions): MessageSource {
   let messages: unknown[] | undefined;
   let index = 0;
   return {
     async next() {
       if (!messages) {
-        const text = await readWhole(request, limits.maxMessageBytes, "request body");
+        const reading = readWhole(request, options.limits.maxMessageBytes, "request body");
+        const text = await (options.watch ? options.watch.guard(reading, "request body") : reading);
         const parsed = text.trim() === "" ? [] : parseJson(text, "request body");
         if (!Array.isArray(parsed)) {
           throw new RpcError(

@@ -18,6 +18,8 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
  * - Outbound: the client's `open` says how many messages it will buffer; each sent message uses one
  *   credit, and with none left `send()` returns a promise that resolves when the client grants
  *   more. A slow reader therefore pauses the handler inside `yield`.
+ * - The socket: while it is full (the client reads slower than the server writes, whatever the
+ *   credit), `send()` also waits, until the socket drains (see WebSocketSession).
  */
 export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
@@ -25,6 +27,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   /** Aborted to end the call from the transport's side (cancel, protocol error, socket closed). */
   readonly peer: AbortController = new AbortController();
   #send: (frame: ServerFrame) => void;
+  #ready: () => Promise<void> | undefined;
   #onEnded: () => void;
   #queue = new Queue<unknown>();
   #halfClosed = false;
@@ -37,11 +40,13 @@ export class WebSocketServerCall implements MessageSource, CallSink {
    * Creates the call's state.
    *
    * @param id The call id.
-   * @param options How to send frames, the two windows, what to do at the end, and for calls
-   * whose input is not streamed, the input from the open frame (`value` undefined for none).
+   * @param options How to send frames and whether the socket can take more now (undefined, or
+   * a promise for when it can), the two windows, what to do at the end, and for calls whose input
+   * is not streamed, the input from the open frame (`value` undefined for none).
    */
   constructor(id: number, options: {
     send: (frame: ServerFrame) => void;
+    ready?: () => Promise<void> | undefined;
     inboundWindow: number;
     outboundWindow: number;
     input?: { value: unknown };
@@ -49,6 +54,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   }) {
     this.id = id;
     this.#send = options.send;
+    this.#ready = options.ready ?? (() => undefined);
     this.#onEnded = options.onEnded;
     this.#inbound = new InboundCredit(options.inboundWindow);
     this.#outbound = new OutboundCredit(options.outboundWindow);
@@ -154,6 +160,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
 
   send(message: unknown): Promise<void> | undefined {
     if (this.#ended) return undefined;
+    const full = this.#ready();
+    if (full) return full.then(() => this.send(message));
     if (this.#outbound.take()) {
       this.#send({ type: "message", id: this.id, data: message });
       return undefined;

@@ -1,9 +1,9 @@
 import { RpcError } from "../protocol/rpc_error.ts";
 import { WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
 import type { ServerSocket, SocketEvents, WebSocketEndpoint } from "./adapters/types.ts";
-import { errorResponse, pathOf } from "./http_handler.ts";
-import { drainingError, type InFlight } from "./in_flight.ts";
-import { WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
+import { errorResponse, overloadedResponse, pathOf } from "./http_handler.ts";
+import { drainingError, type InFlight, overloaded } from "./in_flight.ts";
+import { ENVELOPE_BYTES, WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
 
 /** How an app's WebSocket endpoint is set up. */
 export interface WebSocketServerOptions {
@@ -13,13 +13,16 @@ export interface WebSocketServerOptions {
   allowedOrigins: readonly string[] | undefined;
   /** Whether the app is draining (no new sockets then). */
   inFlight: InFlight;
+  /** Sockets that may be open at once; upgrades beyond it are refused with 503. */
+  maxSockets: number;
 }
 
 /**
  * The app's WebSocket endpoint, as runtime adapters use it, and the sessions it has open. Its
  * policy, in the order applied to an upgrade request: the origin must be allowed (when the app
- * lists origins and the request comes from a browser), the app must not be draining, and the
- * client must offer the `microapi.v1` subprotocol or none. `?ack=1` on the URL asks the session to
+ * lists origins and the request comes from a browser), the app must not be draining, fewer than
+ * `maxSockets` sockets may be open or opening, and the client must offer the `microapi.v1`
+ * subprotocol or none. `?ack=1` on the URL asks the session to
  * answer every client message at once (docs/protocol.md). Calls on an open socket go through the
  * app's admission like every other transport's.
  */
@@ -29,6 +32,10 @@ export class WebSocketServer implements WebSocketEndpoint {
   #inFlight: InFlight;
   #env: WebSocketSessionEnv;
   #sessions = new Set<WebSocketSession>();
+  #maxSockets: number;
+  /** Upgrades accepted whose socket has not opened yet: they count against the limit too. */
+  #opening = 0;
+  readonly maxPayloadBytes: number;
 
   /**
    * Creates the endpoint.
@@ -41,6 +48,8 @@ export class WebSocketServer implements WebSocketEndpoint {
     this.#path = options.basePath + WS_PATH;
     this.#origins = options.allowedOrigins && new Set(options.allowedOrigins);
     this.#inFlight = options.inFlight;
+    this.#maxSockets = options.maxSockets;
+    this.maxPayloadBytes = env.limits.maxMessageBytes + ENVELOPE_BYTES;
   }
 
   /** How many sockets are open. */
@@ -60,9 +69,16 @@ export class WebSocketServer implements WebSocketEndpoint {
       );
     }
     if (this.#inFlight.draining) return errorResponse(drainingError());
+    if (this.#sessions.size + this.#opening >= this.#maxSockets) {
+      return overloadedResponse(overloaded("WebSockets", this.#maxSockets));
+    }
     const offered = request.headers.get("sec-websocket-protocol");
-    if (offered === null) return { protocol: undefined };
+    if (offered === null) {
+      this.#opening++;
+      return { protocol: undefined };
+    }
     if (offered.split(",").some((p) => p.trim() === WS_PROTOCOL)) {
+      this.#opening++;
       return { protocol: WS_PROTOCOL };
     }
     return errorResponse(
@@ -74,6 +90,7 @@ export class WebSocketServer implements WebSocketEndpoint {
   }
 
   open(socket: ServerSocket, request: Request): SocketEvents {
+    this.abandon();
     const ack = new URL(request.url).searchParams.get("ack") === "1";
     const session: WebSocketSession = new WebSocketSession(socket, this.#env, () => {
       this.#sessions.delete(session);
@@ -81,8 +98,13 @@ export class WebSocketServer implements WebSocketEndpoint {
     this.#sessions.add(session);
     return {
       message: (data) => session.receive(data),
+      drain: () => session.drain(),
       close: (code, reason) => session.closed(code, reason),
     };
+  }
+
+  abandon(): void {
+    if (this.#opening > 0) this.#opening--;
   }
 
   /**
