@@ -45,7 +45,7 @@ export interface ResourceOptions {
   /**
    * Calls in flight at once, on every transport (HTTP, WebSocket, in memory). Beyond it a call is
    * refused with `resource_exhausted` (over HTTP: 503 with `retry-after: 1`; on a WebSocket: an
-   * `end` frame for that call). Default 5 000.
+   * `end` frame for that call). Default 10 000.
    */
   maxCallsInFlight?: number;
   /**
@@ -228,7 +228,7 @@ export function resolveResources(options: ResourceOptions | undefined): Resource
     );
   }
   return {
-    maxCallsInFlight: positive("resources.maxCallsInFlight", options?.maxCallsInFlight ?? 5_000),
+    maxCallsInFlight: positive("resources.maxCallsInFlight", options?.maxCallsInFlight ?? 10_000),
     bodyTimeoutMs,
   };
 }
