@@ -93,7 +93,12 @@ export { Pattern } from "./src/schema/pattern.ts";
 // The app: services, middleware, dependencies, lifecycle; `serve()` listens on Deno or Bun.
 export { isApp, MicroAPI } from "./src/server/app.ts";
 // How the app is set up.
-export type { Lifespan, MicroAPIOptions, WebSocketOptions } from "./src/server/app_options.ts";
+export type {
+  Lifespan,
+  MicroAPIOptions,
+  ResourceOptions,
+  WebSocketOptions,
+} from "./src/server/app_options.ts";
 // How it is served, and what serving returns.
 export type { ServeOptions, Server } from "./src/server/serving.ts";
 // The health service's state (`app.health`).

@@ -61,14 +61,22 @@ export function runtimeBinary(which: "deno" | "bun"): string {
  * @param which The runtime.
  * @param program The program's path under tests/_programs/.
  * @param args Its arguments.
+ * @param options `fileLimit`: the most file descriptors the child may open (soft and hard, set
+ * with bash's `ulimit -n`, so the runtime cannot raise it).
  * @returns The child.
  */
-export function runProgram(which: "deno" | "bun", program: string, args: string[] = []): Child {
+export function runProgram(
+  which: "deno" | "bun",
+  program: string,
+  args: string[] = [],
+  options: { fileLimit?: number } = {},
+): Child {
   const path = `${root}tests/_programs/${program}`;
   const argv = which === "deno"
     ? [runtimeBinary("deno"), "run", "-A", "--config", `${root}deno.json`, path, ...args]
     : [runtimeBinary("bun"), path, ...args];
-  return spawn(argv);
+  if (options.fileLimit === undefined) return spawn(argv);
+  return spawn(["bash", "-c", `ulimit -n ${options.fileLimit} && exec "$0" "$@"`, ...argv]);
 }
 
 /**

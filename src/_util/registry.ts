@@ -43,4 +43,16 @@ export class Registry<T> {
   *[Symbol.iterator](): IterableIterator<T> {
     for (const value of this.#slots) if (value !== undefined) yield value;
   }
+
+  /**
+   * The live members with their slots (a member may be deleted while this runs).
+   *
+   * @returns Pairs of slot and member.
+   */
+  *entries(): IterableIterator<[number, T]> {
+    for (let slot = 0; slot < this.#slots.length; slot++) {
+      const value = this.#slots[slot];
+      if (value !== undefined) yield [slot, value];
+    }
+  }
 }

@@ -62,6 +62,7 @@ export class NdjsonReader {
       if (this.#error) throw this.#error;
       if (this.#done) return undefined;
       const { value, done } = await this.#reader.read();
+      if (this.#error) throw this.#error;
       if (done) {
         this.#done = true;
         if (this.#partialBytes > 0) this.#pushLine(this.#takePartial());
@@ -70,6 +71,26 @@ export class NdjsonReader {
         if (this.#error) await this.#reader.cancel(this.#error).catch(() => {});
       }
     }
+  }
+
+  /** Bytes of a line that has begun to arrive but not ended yet. */
+  get partialBytes(): number {
+    return this.#partialBytes;
+  }
+
+  /**
+   * Fails the read from outside (a line that took too long, say): a pending `next()` and every
+   * later one reject with the error, and the underlying stream is cancelled.
+   *
+   * @param error The error.
+   */
+  fail(error: RpcError): void {
+    this.#error = error;
+    this.#lines = [];
+    this.#lineIndex = 0;
+    this.#partial = [];
+    this.#partialBytes = 0;
+    this.#reader.cancel(error).catch(() => {});
   }
 
   /**

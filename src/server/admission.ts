@@ -3,7 +3,7 @@ import { type Route, routeLabel, routePath } from "../protocol/route.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { readTimeout } from "../protocol/timeout.ts";
 import type { AdmittedCall, IncomingCall, MethodEntry } from "./call.ts";
-import { drainingError } from "./in_flight.ts";
+import { drainingError, overloaded } from "./in_flight.ts";
 import { PipelineCall, type PipelineEnv } from "./pipeline.ts";
 import type { Router } from "./router.ts";
 
@@ -17,7 +17,9 @@ import type { Router } from "./router.ts";
  *    app publishes its introspection);
  * 2. checks the pattern the client calls it with, when the wire says: `unimplemented` for another
  *    pattern than the method's, naming the client call to use;
- * 3. answers `unavailable` once the app is shutting down;
+ * 3. answers `unavailable` once the app is shutting down, and `resource_exhausted` while the app
+ *    has as many calls in flight as it allows (`resources.maxCallsInFlight`; the only
+ *    `resource_exhausted` admission answers, which HTTP sends as 503 with `retry-after`);
  * 4. reads the client's timeout with `readTimeout()`: `invalid_argument` for a malformed one,
  *    capped at the longest timer.
  *
@@ -69,7 +71,7 @@ export class Admission {
    *
    * @param call What the transport knows before reading any message.
    * @returns The call to run, or the error the client gets (`not_found`, `unimplemented`,
-   * `unavailable`, `invalid_argument`).
+   * `unavailable`, `resource_exhausted`, `invalid_argument`).
    */
   admit(call: IncomingCall): AdmittedCall | RpcError {
     const path = typeof call.route === "string" ? call.route : routePath(call.route);
@@ -78,7 +80,9 @@ export class Admission {
     if (call.pattern !== undefined && call.pattern !== entry.method.pattern) {
       return patternMismatch(entry, call.pattern);
     }
-    if (this.#env.inFlight.draining) return drainingError();
+    const { inFlight } = this.#env;
+    if (inFlight.draining) return drainingError();
+    if (inFlight.full) return overloaded("calls in flight", inFlight.max);
     let timeoutMs: number | undefined;
     if (call.timeout !== undefined && call.timeout !== null) {
       try {

@@ -14,8 +14,11 @@ import {
   type Lifespan,
   type MicroAPIOptions,
   resolveBasePath,
+  resolveMaxSockets,
+  resolveResources,
   resolveWebSocketSettings,
 } from "./app_options.ts";
+import { BodyWatch } from "./body_watch.ts";
 import { introspectionResponse } from "./built_in.ts";
 import { registerConsole } from "./console.ts";
 import { createCors } from "./cors.ts";
@@ -76,7 +79,8 @@ export class MicroAPI {
   readonly admission: Admission;
   #router: Router;
   #handle: FetchHandler;
-  #inFlight = new InFlight();
+  #inFlight: InFlight;
+  #bodyWatch: BodyWatch;
   #basePath: string;
   #middleware: Middleware[];
   #overrides = new Map<Dependency<unknown>, Resolver<unknown>>();
@@ -104,7 +108,9 @@ export class MicroAPI {
   constructor(options: MicroAPIOptions) {
     const services = [...(options.services ?? [])];
     this.#options = Object.freeze({ ...options, services: [...services] });
-    const inFlight = this.#inFlight;
+    const resources = resolveResources(options.resources);
+    const inFlight = this.#inFlight = new InFlight(resources.maxCallsInFlight);
+    this.#bodyWatch = new BodyWatch(resources.bodyTimeoutMs);
     this.health = options.health !== false
       ? new Health(services.map((s) => s.name), () => inFlight.draining)
       : undefined;
@@ -161,6 +167,7 @@ export class MicroAPI {
     const http: HttpEnv = {
       admission: this.admission,
       limits,
+      bodyWatch: this.#bodyWatch,
       basePath: this.#basePath,
       fallback: options.fallback && safeFallback(options.fallback),
       builtins,
@@ -192,7 +199,12 @@ export class MicroAPI {
     if (websocket && options.websocket !== false) {
       this.#websocket = new WebSocketServer(
         { admission: this.admission, limits, settings: websocket },
-        { basePath: this.#basePath, origins, inFlight },
+        {
+          basePath: this.#basePath,
+          origins,
+          inFlight,
+          maxSockets: resolveMaxSockets(options.websocket),
+        },
       );
     }
   }
@@ -344,6 +356,7 @@ export class MicroAPI {
       websocket: this.#websocket,
       paths: this.#paths,
       inFlight: this.#inFlight,
+      bodyWatch: this.#bodyWatch,
       onDraining: () => this.health?.notifyDraining(),
       stop: () => this.stop(),
     }, options);

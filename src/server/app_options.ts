@@ -33,6 +33,42 @@ export interface WebSocketOptions {
   maxWindowBytes?: number;
   /** Calls that may be open at once on one socket. Default 100. */
   maxCalls?: number;
+  /**
+   * WebSockets that may be open at once on the server; an upgrade beyond it is refused with
+   * `503 resource_exhausted` and `retry-after: 1`. Default 500, which leaves room on a host
+   * limited to 1024 file descriptors (one per socket) for HTTP connections and the app's own.
+   * Raise it with the descriptor limit (`ulimit -Hn`) and memory (README, "Memory per socket and
+   * per call").
+   */
+  maxSockets?: number;
+  /**
+   * How much a socket may hold for a client that does not read, beyond one message of the
+   * largest size, in characters of JSON text: frames that cannot wait for the socket to drain
+   * (credit, call ends, answers to the client's frames). Past it the socket is closed with 1008.
+   * Default 1 MiB.
+   */
+  maxQueuedBytes?: number;
+}
+
+/**
+ * Server-wide limits and timeouts that keep one peer, or many, from using up the server
+ * (docs/security.md, "Resource limits and timeouts").
+ */
+export interface ResourceOptions {
+  /**
+   * Calls in flight at once, on every transport (HTTP, WebSocket, in memory). Beyond it a call is
+   * refused with `resource_exhausted` (over HTTP: 503 with `retry-after: 1`; on a WebSocket: an
+   * `end` frame for that call). Default 10 000.
+   */
+  maxCallsInFlight?: number;
+  /**
+   * How long a request body may take to arrive, in milliseconds: a unary (or JSON-array) body
+   * from when the server starts reading it, each message of a streamed (NDJSON) body from its
+   * first byte. A client that is slower fails its call with `deadline_exceeded`. Quiet time
+   * between the messages of a stream does not count. Applies when the app serves (`serve()`);
+   * behind another host, that host's timeouts apply. Default 30 000 (30 s); 0 turns it off.
+   */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -72,6 +108,8 @@ export interface MicroAPIOptions {
   lifespan?: Lifespan;
   /** Input limits; see {@linkcode Limits} for the defaults. */
   limits?: Partial<Limits>;
+  /** Server-wide limits and timeouts; see {@linkcode ResourceOptions} for the defaults. */
+  resources?: ResourceOptions;
   /** A path prefix for every route, such as `/rpc`. Default none. */
   basePath?: string;
   /**
@@ -175,6 +213,55 @@ export function resolveWebSocketSettings(
     maxWindow: positive("websocket.maxWindow", options?.maxWindow ?? 1024),
     maxWindowBytes: positive("websocket.maxWindowBytes", options?.maxWindowBytes ?? 1024 * 1024),
     maxCalls: positive("websocket.maxCalls", options?.maxCalls ?? 100),
+    maxQueuedBytes: positive("websocket.maxQueuedBytes", options?.maxQueuedBytes ?? 1024 * 1024),
+  };
+}
+
+/** Sockets that may be open at once, by default. */
+export const DEFAULT_MAX_SOCKETS = 500;
+
+/**
+ * Reads and checks the socket limit.
+ *
+ * @param options The WebSocket option.
+ * @returns The limit.
+ * @throws {RangeError} For a limit that is not a positive integer.
+ */
+export function resolveMaxSockets(options: WebSocketOptions | false | undefined): number {
+  return positive(
+    "websocket.maxSockets",
+    (options || undefined)?.maxSockets ?? DEFAULT_MAX_SOCKETS,
+  );
+}
+
+/** The server-wide limits, with their defaults. */
+export interface Resources {
+  /** Calls in flight at once. */
+  maxCallsInFlight: number;
+  /** How long a body (or one streamed message) may take to arrive; 0 for no limit. */
+  bodyTimeoutMs: number;
+}
+
+/**
+ * Reads and checks the resource options, with their defaults.
+ *
+ * @param options The option.
+ * @returns The limits.
+ * @throws {RangeError} For a limit that is not a positive integer, or a timeout that is not a
+ * whole number of milliseconds (0 for none) a timer can wait.
+ */
+export function resolveResources(options: ResourceOptions | undefined): Resources {
+  const bodyTimeoutMs = options?.bodyTimeoutMs ?? 30_000;
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs < 0 || bodyTimeoutMs > 2 ** 31 - 1) {
+    throw new RangeError(
+      `Invalid resources.bodyTimeoutMs: expected whole milliseconds from 0 to ${
+        2 ** 31 - 1
+      }, got ${bodyTimeoutMs}`,
+    );
+  }
+  return {
+    maxCallsInFlight: positive("resources.maxCallsInFlight", options?.maxCallsInFlight ?? 10_000),
+    bodyTimeoutMs,
   };
 }
 

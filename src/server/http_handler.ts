@@ -23,6 +23,7 @@ import {
 import type { RequestHooks } from "./adapters/types.ts";
 import type { Admission } from "./admission.ts";
 import type { CallSink, MethodEntry } from "./call.ts";
+import type { BodyWatch } from "./body_watch.ts";
 import { EMPTY_HEADERS } from "./call_context.ts";
 import { type BodyFormat, httpMessageSource } from "./http_sources.ts";
 import type { ProtocolHandler } from "./protocol.ts";
@@ -33,6 +34,8 @@ export interface HttpEnv {
   readonly admission: Admission;
   /** Input limits. */
   readonly limits: Limits;
+  /** Times request bodies that arrive too slowly. */
+  readonly bodyWatch?: BodyWatch | undefined;
   /** A prefix stripped from request paths (`""` for none). */
   readonly basePath: string;
   /** Answers requests that are not calls; undefined for the default 404. */
@@ -96,6 +99,8 @@ export function handleHttp(
     timeoutSource: "header",
   });
   if (call instanceof RpcError) {
+    // Admission's only resource_exhausted: the server is at its limit of calls in flight.
+    if (call.code === "resource_exhausted") return overloadedResponse(call);
     if (call.code === "not_found" && env.protocols.length > 0) {
       return otherProtocol(request, path, env, hooks) ?? errorResponse(call);
     }
@@ -114,6 +119,7 @@ export function handleHttp(
     httpMessageSource(request, format, {
       limits: env.limits,
       nativeJson: hooks?.nativeJson === true,
+      watch: env.bodyWatch,
     }),
     sink,
     {
@@ -211,6 +217,21 @@ export function errorResponse(error: RpcError, status?: number, headers?: Header
     status: status ?? httpStatusByCode[error.code],
     headers: all,
   });
+}
+
+/** How long a client refused at a server-wide limit is asked to wait, in seconds. */
+const RETRY_AFTER_SECONDS = "1";
+
+/**
+ * The response for a request refused at a server-wide limit (calls in flight, WebSockets): `503`
+ * with `retry-after`, rather than the code's 429, since the server and not the client is out of
+ * room (a load balancer may send the client elsewhere). The body carries the error as usual.
+ *
+ * @param error The `resource_exhausted` error.
+ * @returns The response.
+ */
+export function overloadedResponse(error: RpcError): Response {
+  return errorResponse(error, 503, new Headers({ "retry-after": RETRY_AFTER_SECONDS }));
 }
 
 function routeOf(entry: MethodEntry) {

@@ -11,6 +11,7 @@ import {
 } from "../protocol/message_shape.ts";
 import { NdjsonReader } from "../protocol/ndjson.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import { bodyTimeout, type BodyWatch, type Watched } from "./body_watch.ts";
 import type { MessageSource } from "./call.ts";
 
 /** What the request body of an HTTP call holds. */
@@ -24,6 +25,8 @@ export interface SourceOptions {
   limits: Limits;
   /** The runtime's `request.json()` is its fast path (see RequestHooks.nativeJson). */
   nativeJson: boolean;
+  /** Times bodies that arrive too slowly; none for no timeout. */
+  watch?: BodyWatch | undefined;
 }
 
 /**
@@ -35,7 +38,9 @@ export interface SourceOptions {
  * - `json_array`: a JSON array of messages (for curl), read whole, within `maxMessageBytes`.
  *
  * Every message is held to the shape limits (depth, keys, items) before the pipeline sees it: a
- * long body is scanned before it is parsed, so that a body over them costs no JSON.parse.
+ * long body is scanned before it is parsed, so that a body over them costs no JSON.parse. A body,
+ * or one message of a streamed body, that takes longer than the watch's timeout to arrive fails
+ * the read with `deadline_exceeded` (see {@linkcode BodyWatch}).
  *
  * @param request The request.
  * @param format The body format.
@@ -51,9 +56,9 @@ export function httpMessageSource(
     case "json":
       return singleJson(request, options);
     case "ndjson":
-      return ndjson(request, options.limits);
+      return new NdjsonSource(request, options);
     case "json_array":
-      return jsonArray(request, options.limits);
+      return jsonArray(request, options);
   }
 }
 
@@ -64,7 +69,7 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
     next() {
       if (read) return Promise.resolve(DONE);
       read = true;
-      const { limits } = options;
+      const { limits, watch } = options;
       if (options.nativeJson) {
         const declared = Number(request.headers.get("content-length") ?? "-1");
         if (declared > limits.maxMessageBytes) {
@@ -72,16 +77,18 @@ function singleJson(request: Request, options: SourceOptions): MessageSource {
         }
         // A long body is read as text instead, to be scanned before it is parsed.
         if (declared > 0 && declared < SHAPE_SCAN_CHARS) {
-          return readNativeJson(request).then((value) => {
+          const reading = readNativeJson(request).then((value) => {
             if (mayPassShape(declared, limits)) {
               const failure = checkShape(value, limits);
               if (failure) throw shapeError(failure, "request body");
             }
             return message(value);
           });
+          return watch ? watch.guard(reading, "request body") : reading;
         }
       }
-      return readWhole(request, limits.maxMessageBytes, "request body").then((text) => {
+      const reading = readWhole(request, limits.maxMessageBytes, "request body");
+      return (watch ? watch.guard(reading, "request body") : reading).then((text) => {
         if (text.trim() === "") return DONE;
         return message(parseMessage(text, "request body", limits));
       });
@@ -119,31 +126,86 @@ async function readNativeJson(request: Request): Promise<unknown> {
   }
 }
 
-function ndjson(request: Request, limits: Limits): MessageSource {
-  const reader = request.body
-    ? new NdjsonReader(request.body, { maxLineBytes: limits.maxLineBytes, what: "request body" })
-    : undefined;
-  let index = 0;
-  let finished = false;
-  return {
-    async next() {
-      if (!reader || finished) return DONE;
-      const line = await reader.next().catch(bodyError);
-      if (line === undefined) {
-        finished = true;
-        return DONE;
-      }
-      const at = index++;
-      return { done: false, value: parseMessage(line, `message at index ${at}`, limits, at) };
-    },
-    cancel() {
-      if (!finished) reader?.cancel();
-      finished = true;
-    },
-  };
+/**
+ * The messages of an NDJSON body, read line by line as they arrive. While the handler waits for a
+ * message whose first bytes have arrived, the body watch times it (a tick at a time): quiet
+ * between messages is a stream's nature, a message trickled a byte at a time is not.
+ */
+class NdjsonSource implements MessageSource, Watched {
+  #reader: NdjsonReader | undefined;
+  #index = 0;
+  #finished = false;
+  #watch: BodyWatch | undefined;
+  #slot = -1;
+  /** Counts the handler's waits for a message; odd while one is in progress. */
+  #waits = 0;
+  /** The wait in which the watch first saw a message begun, and the tick it saw it. */
+  #seenWait = -1;
+  #since = 0;
+  #limits: Limits;
+
+  constructor(request: Request, options: SourceOptions) {
+    this.#limits = options.limits;
+    this.#reader = request.body
+      ? new NdjsonReader(request.body, {
+        maxLineBytes: options.limits.maxLineBytes,
+        what: "request body",
+      })
+      : undefined;
+    const watch = options.watch;
+    if (this.#reader && watch?.active) {
+      this.#watch = watch;
+      this.#slot = watch.watch(this);
+    }
+  }
+
+  async next(): Promise<IteratorResult<unknown, undefined>> {
+    const reader = this.#reader;
+    if (!reader || this.#finished) return DONE;
+    this.#waits++;
+    const line = await reader.next().catch(bodyError).finally(() => this.#waits++);
+    if (line === undefined) {
+      this.#finish();
+      return DONE;
+    }
+    const at = this.#index++;
+    return { done: false, value: parseMessage(line, `message at index ${at}`, this.#limits, at) };
+  }
+
+  cancel(): void {
+    if (!this.#finished) this.#reader?.cancel();
+    this.#finish();
+  }
+
+  tick(now: number): boolean {
+    if (this.#finished) return true;
+    const reader = this.#reader!;
+    if (this.#waits % 2 === 0 || reader.partialBytes === 0) {
+      this.#seenWait = -1;
+      return false;
+    }
+    if (this.#seenWait !== this.#waits) {
+      this.#seenWait = this.#waits;
+      this.#since = now;
+      return false;
+    }
+    if (now - this.#since < this.#watch!.limitTicks) return false;
+    reader.fail(
+      bodyTimeout(`message at index ${this.#index} of the request body`, this.#watch!.timeoutMs),
+    );
+    this.#slot = -1;
+    return true;
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    if (this.#slot !== -1) this.#watch?.unwatch(this.#slot);
+    this.#slot = -1;
+  }
 }
 
-function jsonArray(request: Request, limits: Limits): MessageSource {
+function jsonArray(request: Request, options: SourceOptions): MessageSource {
+  const { limits } = options;
   let messages: unknown[] | undefined;
   let index = 0;
   // Whether each message still needs its shape checked (a long body was scanned whole instead).
@@ -151,7 +213,8 @@ function jsonArray(request: Request, limits: Limits): MessageSource {
   return {
     async next() {
       if (!messages) {
-        const text = await readWhole(request, limits.maxMessageBytes, "request body");
+        const reading = readWhole(request, limits.maxMessageBytes, "request body");
+        const text = await (options.watch ? options.watch.guard(reading, "request body") : reading);
         if (text.length >= SHAPE_SCAN_CHARS) {
           const failure = scanShape(text, limits, { elements: true });
           if (failure) {

@@ -7,15 +7,32 @@ import type { CallContext } from "./call_context.ts";
  * shutdown waits on. Admission adds a call when it runs it (so no transport can forget to) and
  * refuses new ones once draining has begun; the pipeline removes a call when it has ended and its
  * dependencies are cleaned up. Adding and removing allocate nothing once warm (see Registry).
+ * Admission also refuses new calls while `max` are in flight (see {@linkcode InFlight.full}).
  */
 export class InFlight {
   #calls = new Registry<CallContext>();
   #idle: PromiseWithResolvers<void> | undefined;
   #draining = false;
+  /** The most calls in flight at once, on every transport. */
+  readonly max: number;
+
+  /**
+   * Creates the registry.
+   *
+   * @param max The most calls in flight at once. Default: no limit.
+   */
+  constructor(max: number = Infinity) {
+    this.max = max;
+  }
 
   /** How many calls are in flight. */
   get size(): number {
     return this.#calls.size;
+  }
+
+  /** True when `max` calls are in flight: new calls are refused with `resource_exhausted`. */
+  get full(): boolean {
+    return this.#calls.size >= this.max;
   }
 
   /** True once shutdown has begun: new calls are refused with `unavailable`. */
@@ -83,4 +100,20 @@ export class InFlight {
  */
 export function drainingError(): RpcError {
   return new RpcError("unavailable", "The server is shutting down; try again");
+}
+
+/**
+ * The error a call (or WebSocket) gets when the server is at one of its server-wide limits: the
+ * server, not the client, is out of room, so the client may retry shortly (or elsewhere).
+ *
+ * @param what What is at its limit, in the plural: `"calls in flight"`, `"WebSockets"`.
+ * @param limit The limit.
+ * @returns A new `resource_exhausted` error, with the limit in its details.
+ */
+export function overloaded(what: string, limit: number): RpcError {
+  return new RpcError(
+    "resource_exhausted",
+    `The server is at its limit of ${limit} ${what}; try again shortly`,
+    { details: { limit } },
+  );
 }

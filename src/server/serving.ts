@@ -2,6 +2,7 @@ import { RpcError } from "../protocol/rpc_error.ts";
 import { CloseCode } from "../protocol/ws_frames.ts";
 import { listen } from "./adapters/listen.ts";
 import type { FetchHandler, Listener } from "./adapters/types.ts";
+import type { BodyWatch } from "./body_watch.ts";
 import type { InFlight } from "./in_flight.ts";
 import { logUncaught } from "./user_callbacks.ts";
 import type { WebSocketServer } from "./ws_server.ts";
@@ -14,6 +15,14 @@ export interface ServeOptions {
   hostname?: string;
   /** How long shutdown lets calls in flight finish before cancelling them. Default 10 000 ms. */
   gracePeriodMs?: number;
+  /**
+   * How long a connection may be idle (no request being answered, nothing sent or received)
+   * before the server closes it, in milliseconds: keep-alive connections, connections that never
+   * finish a request head. Bun only, in whole seconds (rounded up) from 1 to 255 s, or 0 for
+   * never; `Deno.serve` has no such setting (docs/security.md says what MicroAPI does there).
+   * Streamed calls (NDJSON) are exempt: a stream may be quiet for longer. Default 10 000 ms.
+   */
+  idleTimeoutMs?: number;
   /** Shuts the server down when aborted. */
   signal?: AbortSignal;
   /**
@@ -59,6 +68,8 @@ export interface Served {
   readonly paths: readonly string[];
   /** The calls in flight, and the draining switch. */
   readonly inFlight: InFlight;
+  /** Times request bodies; it ticks while the app serves. */
+  readonly bodyWatch?: BodyWatch;
   /** Called once draining has begun (health watchers hear `not_serving`). */
   readonly onDraining: () => void;
   /** Runs the app's shutdown hooks and lifespan teardown. */
@@ -70,9 +81,10 @@ export interface Served {
  * {@linkcode Server.shutdown}.
  *
  * @param app What to serve.
- * @param options Port, hostname, grace period, abort signal.
+ * @param options Port, hostname, grace period, idle timeout, abort signal.
  * @returns The running server.
  * @throws {Error} When the address is in use.
+ * @throws {RangeError} For an idle timeout Bun cannot set.
  */
 export async function serve(app: Served, options: ServeOptions = {}): Promise<Server> {
   const listener = await listen({
@@ -82,7 +94,10 @@ export async function serve(app: Served, options: ServeOptions = {}): Promise<Se
     websocket: app.websocket,
     paths: app.paths,
     http2: options.http2 ?? false,
+    idleTimeoutMs: idleTimeout(options.idleTimeoutMs),
+    onWarning: warnSometimes(),
   });
+  app.bodyWatch?.start();
   const finished = Promise.withResolvers<void>();
   // Rejects when shutdown fails; whoever awaits it sees that, and nobody has to.
   finished.promise.catch(() => {});
@@ -130,5 +145,45 @@ async function shutDown(app: Served, listener: Listener, gracePeriodMs: number):
   const done = await Promise.race([closed.then(() => true), timer.promise]);
   clearTimeout(id);
   if (!done) await listener.terminate();
+  app.bodyWatch?.stop();
   await app.stop();
+}
+
+/** The longest idle timeout Bun takes, in seconds. */
+const MAX_IDLE_SECONDS = 255;
+
+function idleTimeout(ms: number | undefined): number {
+  const value = ms ?? 10_000;
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_IDLE_SECONDS * 1000) {
+    throw new RangeError(
+      `Invalid idleTimeoutMs: expected whole milliseconds from 0 to ${
+        MAX_IDLE_SECONDS * 1000
+      } (Bun's limit), got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** How often the same kind of warning is printed at most. */
+const WARNING_INTERVAL_MS = 10_000;
+
+/**
+ * Prints an adapter's warnings (a server that ran out of file descriptors and recovered), at most
+ * once per interval, with the number of times it happened meanwhile.
+ */
+function warnSometimes(): (message: string) => void {
+  let last = -Infinity;
+  let skipped = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < WARNING_INTERVAL_MS) {
+      skipped++;
+      return;
+    }
+    last = now;
+    const more = skipped > 0 ? ` (${skipped} more times since the last warning)` : "";
+    skipped = 0;
+    // deno-lint-ignore no-console
+    console.error(`[microapi] ${message}${more}`);
+  };
 }

@@ -21,6 +21,8 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
  * - Outbound: the client's `open` says how much it will buffer (within the server's maximum); each
  *   sent message uses its credit, and with none left `send()` returns a promise that resolves when
  *   the client grants more. A slow reader therefore pauses the handler inside `yield`.
+ * - The socket: while it is full (the client reads slower than the server writes, whatever the
+ *   credit), `send()` also waits, until the socket drains (see WebSocketSession).
  */
 export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
@@ -30,6 +32,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   #send: (frame: ServerFrame) => void;
   #sendText: (text: string) => void;
   #creditsEvery: number | undefined;
+  #ready: () => Promise<void> | undefined;
   #onEnded: () => void;
   #queue = new Queue<unknown>();
   #halfClosed = false;
@@ -42,14 +45,16 @@ export class WebSocketServerCall implements MessageSource, CallSink {
    * Creates the call's state.
    *
    * @param id The call id.
-   * @param options How to send frames (`sendText` for one encoded already), the two windows,
-   * what to do at the end, and for calls whose input is not streamed, the input from the open
-   * frame (`value` undefined for none). `outbound.creditsEvery`, for a client that counts credit
-   * in messages only (protocol 1): how many messages it consumes before it returns credit.
+   * @param options How to send frames (`sendText` for one encoded already), whether the socket
+   * can take more now (undefined, or a promise for when it can), the two windows, what to do at
+   * the end, and for calls whose input is not streamed, the input from the open frame (`value`
+   * undefined for none). `outbound.creditsEvery`, for a client that counts credit in messages only
+   * (protocol 1): how many messages it consumes before it returns credit.
    */
   constructor(id: number, options: {
     send: (frame: ServerFrame) => void;
     sendText: (text: string) => void;
+    ready?: () => Promise<void> | undefined;
     inbound: { messages: number; bytes: number };
     outbound: { messages: number; bytes: number; creditsEvery?: number };
     input?: { value: unknown };
@@ -58,6 +63,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
     this.id = id;
     this.#send = options.send;
     this.#sendText = options.sendText;
+    this.#ready = options.ready ?? (() => undefined);
     this.#onEnded = options.onEnded;
     this.#inbound = new InboundCredit(options.inbound.messages, { bytes: options.inbound.bytes });
     this.#outbound = new OutboundCredit(options.outbound.messages, {
@@ -180,6 +186,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   /** Sends an encoded message frame once its credit allows. */
   #offer(text: string): Promise<void> | undefined {
     if (this.#ended) return undefined;
+    const full = this.#ready();
+    if (full) return full.then(() => this.#offer(text));
     if (this.#outbound.take(text.length)) {
       this.#sendText(text);
       return undefined;

@@ -1,10 +1,10 @@
 import { RpcError } from "../protocol/rpc_error.ts";
 import { WS_PATH, WS_PROTOCOL } from "../protocol/ws_frames.ts";
 import type { ServerSocket, SocketEvents, WebSocketEndpoint } from "./adapters/types.ts";
-import { errorResponse, pathOf } from "./http_handler.ts";
-import { drainingError, type InFlight } from "./in_flight.ts";
+import { errorResponse, overloadedResponse, pathOf } from "./http_handler.ts";
+import { drainingError, type InFlight, overloaded } from "./in_flight.ts";
 import type { OriginPolicy } from "./origins.ts";
-import { WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
+import { ENVELOPE_BYTES, WebSocketSession, type WebSocketSessionEnv } from "./ws_session.ts";
 
 /** How an app's WebSocket endpoint is set up. */
 export interface WebSocketServerOptions {
@@ -14,13 +14,16 @@ export interface WebSocketServerOptions {
   origins: OriginPolicy;
   /** Whether the app is draining (no new sockets then). */
   inFlight: InFlight;
+  /** Sockets that may be open at once; upgrades beyond it are refused with 503. */
+  maxSockets: number;
 }
 
 /**
  * The app's WebSocket endpoint, as runtime adapters use it, and the sessions it has open. Its
  * policy, in the order applied to an upgrade request: a browser's page must be allowed to call
  * (its Origin is the server's own, or one the app's `cors` lists; requests without an Origin come
- * from no browser), the app must not be draining, and the client must offer the `microapi.v1`
+ * from no browser), the app must not be draining, fewer than `maxSockets` sockets may be open or
+ * opening, and the client must offer the `microapi.v1`
  * subprotocol or none. `?ack=1` on the URL asks the session to
  * answer every client message at once (docs/protocol.md). Calls on an open socket go through the
  * app's admission like every other transport's.
@@ -31,6 +34,10 @@ export class WebSocketServer implements WebSocketEndpoint {
   #inFlight: InFlight;
   #env: WebSocketSessionEnv;
   #sessions = new Set<WebSocketSession>();
+  #maxSockets: number;
+  /** Upgrades accepted whose socket has not opened yet: they count against the limit too. */
+  #opening = 0;
+  readonly maxPayloadBytes: number;
 
   /**
    * Creates the endpoint.
@@ -43,6 +50,8 @@ export class WebSocketServer implements WebSocketEndpoint {
     this.#path = options.basePath + WS_PATH;
     this.#origins = options.origins;
     this.#inFlight = options.inFlight;
+    this.#maxSockets = options.maxSockets;
+    this.maxPayloadBytes = env.limits.maxMessageBytes + ENVELOPE_BYTES;
   }
 
   /** How many sockets are open. */
@@ -66,9 +75,16 @@ export class WebSocketServer implements WebSocketEndpoint {
       );
     }
     if (this.#inFlight.draining) return errorResponse(drainingError());
+    if (this.#sessions.size + this.#opening >= this.#maxSockets) {
+      return overloadedResponse(overloaded("WebSockets", this.#maxSockets));
+    }
     const offered = request.headers.get("sec-websocket-protocol");
-    if (offered === null) return { protocol: undefined };
+    if (offered === null) {
+      this.#opening++;
+      return { protocol: undefined };
+    }
     if (offered.split(",").some((p) => p.trim() === WS_PROTOCOL)) {
+      this.#opening++;
       return { protocol: WS_PROTOCOL };
     }
     return errorResponse(
@@ -80,6 +96,7 @@ export class WebSocketServer implements WebSocketEndpoint {
   }
 
   open(socket: ServerSocket, request: Request): SocketEvents {
+    this.abandon();
     const ack = new URL(request.url).searchParams.get("ack") === "1";
     const session: WebSocketSession = new WebSocketSession(socket, this.#env, () => {
       this.#sessions.delete(session);
@@ -87,8 +104,13 @@ export class WebSocketServer implements WebSocketEndpoint {
     this.#sessions.add(session);
     return {
       message: (data) => session.receive(data),
+      drain: () => session.drain(),
       close: (code, reason) => session.closed(code, reason),
     };
+  }
+
+  abandon(): void {
+    if (this.#opening > 0) this.#opening--;
   }
 
   /**

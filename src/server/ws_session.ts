@@ -33,6 +33,11 @@ export interface WebSocketSettings {
   maxWindowBytes: number;
   /** Calls that may be open at once on one socket. */
   maxCalls: number;
+  /**
+   * How much a socket may hold for a client that does not read, beyond one message of the
+   * largest size: frames waiting for the socket to drain, in characters of their JSON text.
+   */
+  maxQueuedBytes: number;
 }
 
 /** What a session needs from the app. */
@@ -50,7 +55,7 @@ export interface WebSocketSessionEnv {
  * around it (type, id, metadata of an open frame). Only the WebSocket message is given this
  * allowance; the message inside a frame is held to the limit itself.
  */
-const ENVELOPE_BYTES = 16 * 1024;
+export const ENVELOPE_BYTES = 16 * 1024;
 
 /**
  * One WebSocket connection on the server: many concurrent calls, each with an id, each run
@@ -59,6 +64,13 @@ const ENVELOPE_BYTES = 16 * 1024;
  * Problems are contained where they happen: a frame that names a call fails only that call (other
  * calls on the socket go on); a frame that cannot be attributed to a call closes the socket with
  * the matching close code, since the connection can no longer be trusted.
+ *
+ * Backpressure: when the socket says it is full (`send()` returns false), nothing more is handed
+ * to it until it drains. Calls see that as backpressure: their `send()` returns a promise, so a
+ * streaming handler pauses inside `yield`. Frames that cannot wait (credit, the end of a call,
+ * answers to the client's own frames) are held here meanwhile, pongs coalesced into one; if what
+ * is held grows past one message of the largest size plus `maxQueuedBytes`, the client is not
+ * reading, and the socket is closed with 1008 (docs/protocol.md).
  */
 export class WebSocketSession {
   #socket: ServerSocket;
@@ -69,6 +81,15 @@ export class WebSocketSession {
   #closed = false;
   #onClosed: () => void;
   #ack: boolean;
+  /** The socket said it is full; messages wait in `#held` until it drains. */
+  #full = false;
+  #held: string[] = [];
+  #heldChars = 0;
+  #heldLimit: number;
+  /** A pong is among the held frames: one answers every ping the client sent meanwhile. */
+  #pongHeld = false;
+  /** Resolves when the socket can take more, for calls that wait to send. */
+  #drained: PromiseWithResolvers<void> | undefined;
 
   /**
    * Starts a session and greets the client with the connection's limits.
@@ -89,9 +110,8 @@ export class WebSocketSession {
     this.#socket = socket;
     this.#env = env;
     this.#onClosed = onClosed;
-    this.#batcher = new FrameBatcher((text) => {
-      if (!this.#closed) socket.send(text);
-    });
+    this.#heldLimit = env.limits.maxMessageBytes + ENVELOPE_BYTES + env.settings.maxQueuedBytes;
+    this.#batcher = new FrameBatcher((text) => this.#write(text));
     const { settings } = env;
     this.#send({
       type: "hello",
@@ -110,6 +130,42 @@ export class WebSocketSession {
     return this.#calls.size;
   }
 
+  /** Characters of frames held until the socket drains. */
+  get queuedChars(): number {
+    return this.#heldChars;
+  }
+
+  /**
+   * Whether calls may send now.
+   *
+   * @returns undefined when they may, or a promise that resolves when the socket has drained (or
+   * closed).
+   */
+  ready(): Promise<void> | undefined {
+    if (!this.#full || this.#closed) return undefined;
+    return (this.#drained ??= Promise.withResolvers<void>()).promise;
+  }
+
+  /** The socket can take more: sends what was held, then lets the calls go on. */
+  drain(): void {
+    if (this.#closed) return;
+    this.#full = false;
+    let sent = 0;
+    while (sent < this.#held.length) {
+      const text = this.#held[sent++]!;
+      this.#heldChars -= text.length;
+      if (!this.#socket.send(text)) {
+        this.#full = true;
+        break;
+      }
+    }
+    this.#held.splice(0, sent);
+    if (this.#full) return;
+    this.#pongHeld = false;
+    this.#drained?.resolve();
+    this.#drained = undefined;
+  }
+
   /**
    * Handles one WebSocket message from the client.
    *
@@ -126,8 +182,9 @@ export class WebSocketSession {
       this.#frame(text, size === "large");
       if (this.#closed) return;
     }
-    // Something goes back at once, so the client's TCP ACK rides on it (docs/protocol.md).
-    if (this.#ack && this.#batcher.idle) this.#send({ type: "pong" });
+    // Something goes back at once, so the client's TCP ACK rides on it (docs/protocol.md); not
+    // while the socket is full, when something is on its way anyway.
+    if (this.#ack && this.#batcher.idle && !this.#full) this.#send({ type: "pong" });
   }
 
   /**
@@ -140,6 +197,10 @@ export class WebSocketSession {
     if (this.#closed && this.#calls.size === 0) return;
     this.#closed = true;
     this.#batcher.dispose();
+    this.#held = [];
+    this.#heldChars = 0;
+    this.#drained?.resolve();
+    this.#drained = undefined;
     for (const call of this.#calls.values()) call.peer.abort();
     this.#calls.clear();
     this.#onClosed();
@@ -153,7 +214,11 @@ export class WebSocketSession {
    */
   close(code: number, reason: string): void {
     if (this.#closed) return;
+    // What is held goes to the runtime's own queue ahead of the close frame: a closing socket no
+    // longer waits for drain (and what it holds is bounded).
+    this.#full = false;
     this.#batcher.flush();
+    for (const text of this.#held) this.#socket.send(text);
     this.#socket.close(code, truncate(reason));
     this.closed(code, reason);
   }
@@ -167,12 +232,31 @@ export class WebSocketSession {
     if (!this.#closed) this.#batcher.push(text);
   }
 
+  /** Hands one WebSocket message to the socket, or holds it while the socket is full. */
+  #write(text: string): void {
+    if (this.#closed) return;
+    if (!this.#full) {
+      if (!this.#socket.send(text)) this.#full = true;
+      return;
+    }
+    this.#held.push(text);
+    this.#heldChars += text.length;
+    if (this.#heldChars <= this.#heldLimit) return;
+    // The client does not read what it asked for: drop what is held and close.
+    const held = this.#heldChars;
+    this.#held = [];
+    this.#heldChars = 0;
+    const reason = `The client is not reading: ${held} characters waiting to be sent`;
+    this.#socket.close(CloseCode.policyViolation, reason);
+    this.closed(CloseCode.policyViolation, reason);
+  }
+
   /**
    * Sizes up a WebSocket message before it is parsed. `"small"`: it is within the message limit,
    * so no message in it can be over. `"large"`: it is over the limit but within the frame
-   * allowance, so each message in it is measured once parsed. Past the allowance it is not parsed
-   * at all (`"refused"`): it fails the call it belongs to when that can be told cheaply (a large
-   * message always travels alone in its WebSocket message), and closes the socket otherwise.
+   * allowance, so each message in it is measured once parsed. Past the allowance the socket is
+   * closed with 1009 (`"refused"`), as Bun does by itself while reading (its `maxPayloadLength`
+   * is set to the same size); Deno has read the whole message by then.
    */
   #measure(data: string): "small" | "large" | "refused" {
     const max = this.#env.limits.maxMessageBytes;
@@ -182,8 +266,10 @@ export class WebSocketSession {
       : new TextEncoder().encode(data).length;
     if (bytes <= max) return "small";
     if (bytes <= max + ENVELOPE_BYTES) return "large";
-    const error = oversize(max);
-    this.#refuse(data, () => error);
+    this.close(
+      CloseCode.messageTooBig,
+      `A WebSocket message exceeds the limit of ${max + ENVELOPE_BYTES} bytes`,
+    );
     return "refused";
   }
 
@@ -249,6 +335,11 @@ export class WebSocketSession {
     const frame = decoded.frame;
     switch (frame.type) {
       case "ping":
+        if (this.#full) {
+          // One pong answers every ping sent while the socket is full.
+          if (this.#pongHeld) return;
+          this.#pongHeld = true;
+        }
         return this.#send({ type: "pong" });
       case "pong":
         return;
@@ -345,6 +436,7 @@ export class WebSocketSession {
     const call = new WebSocketServerCall(frame.id, {
       send: (out) => this.#send(out),
       sendText: (text) => this.#sendText(text),
+      ready: () => this.ready(),
       inbound: { messages: settings.window, bytes: settings.windowBytes },
       // What the client asked for, within the server's maximum; a client that names no byte
       // window (protocol 1) gets the maximum, counted from the messages it credits.

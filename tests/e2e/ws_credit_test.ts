@@ -246,8 +246,11 @@ async function fakeServer(
     port: 0,
     hostname: "127.0.0.1",
     handler: () => new Response(null, { status: 404 }),
+    idleTimeoutMs: 10_000,
     websocket: {
+      maxPayloadBytes: 1024 * 1024,
       matches: () => true,
+      abandon: () => {},
       accept: () => ({ protocol: "microapi.v1" }),
       open: (socket) => {
         const send = (frame: Record<string, unknown>) => socket.send(JSON.stringify(frame));
@@ -258,6 +261,7 @@ async function fakeServer(
               if (line !== "") onFrame(JSON.parse(line), send, (text) => socket.send(text));
             }
           },
+          drain: () => {},
           close: () => {},
         };
       },

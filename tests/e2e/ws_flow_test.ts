@@ -165,7 +165,9 @@ test("WebSocket: a server that stops answering fails calls after the keepalive",
     port: 0,
     hostname: "127.0.0.1",
     handler: () => new Response(null, { status: 404 }),
+    idleTimeoutMs: 10_000,
     websocket: {
+      maxPayloadBytes: 1024 * 1024,
       matches: () => true,
       accept: () => ({ protocol: "microapi.v1" }),
       open: (socket) => {
@@ -178,8 +180,9 @@ test("WebSocket: a server that stops answering fails calls after the keepalive",
             max_calls: 8,
           }),
         );
-        return { message: () => {}, close: () => {} };
+        return { message: () => {}, drain: () => {}, close: () => {} };
       },
+      abandon: () => {},
     },
   });
   const url = `http://127.0.0.1:${listener.port}`;

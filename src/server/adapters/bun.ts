@@ -9,9 +9,11 @@ import {
 
 /** The part of Bun's API this adapter uses, typed here instead of through a types package. */
 interface BunSocket {
-  data: { events?: SocketEvents; request?: Request };
+  data: { events?: SocketEvents; request?: Request; full?: boolean };
   readyState: number;
+  /** Bytes sent; -1 when (some of) it was queued under backpressure; 0 when it was dropped. */
   send(text: string): number;
+  getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
 }
 
@@ -39,18 +41,30 @@ interface BunRuntime {
     hostname: string;
     routes?: Record<string, BunHandler>;
     http2?: boolean;
+    idleTimeout: number;
     fetch(
       request: Request,
       server: BunServer,
     ): Promise<Response | undefined> | Response | undefined;
     error(error: unknown): Response;
     websocket: {
+      maxPayloadLength: number;
+      backpressureLimit: number;
       open(ws: BunSocket): void;
       message(ws: BunSocket, message: string | Uint8Array): void;
       close(ws: BunSocket, code: number, reason: string): void;
+      drain(ws: BunSocket): void;
     };
   }): BunServer;
 }
+
+/**
+ * Bytes Bun may hold for a socket before the session is told it is full. Bun's `send()` returns
+ * -1 as soon as anything waits in its buffer; waiting only past this keeps the pipe full.
+ */
+const HIGH_WATER_BYTES = 1024 * 1024;
+/** Bun drops messages past its buffer limit; its default, which the limit never goes below. */
+const BUN_BACKPRESSURE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * The app's paths that can be Bun routes as they are (no `:` or `*`, which Bun reads as patterns).
@@ -62,8 +76,15 @@ const REWRITTEN: RequestHooks = { rewrittenPath: true };
 
 /**
  * Listens with `Bun.serve`; WebSocket upgrades go through `server.upgrade`. Bun closes
- * connections idle for 10 seconds by default; a stream may legitimately be quiet for longer, so
- * streamed HTTP calls (NDJSON in either direction) get no idle timeout.
+ * connections idle for `idleTimeoutMs` (whole seconds); a stream may legitimately be quiet for
+ * longer, so streamed HTTP calls (NDJSON in either direction) get no idle timeout.
+ *
+ * WebSockets: Bun refuses a message longer than the endpoint's `maxPayloadBytes` while reading it
+ * (close code 1009). Its `send()` queues what the network cannot take and drops a message once
+ * `backpressureLimit` bytes wait; the socket reports itself full past a megabyte queued, so the
+ * session waits for `drain` and that limit (set above one message plus that megabyte) is never
+ * reached. Should a message be dropped all the same, the socket is closed with 1011: a call never
+ * ends `ok` with a message missing.
  *
  * Bun resolves dot segments and backslashes in a request's path before the handler sees it (the
  * WHATWG URL parser: `/t/%2e%2e/ctl/stats` becomes `/ctl/stats`), where Deno passes the path on
@@ -84,6 +105,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
       if (verdict instanceof Response) return verdict;
       const headers = verdict.protocol ? { "sec-websocket-protocol": verdict.protocol } : undefined;
       if (server.upgrade(request, { headers, data: { request } })) return undefined;
+      endpoint.abandon();
       return new Response("WebSocket upgrade failed", { status: 400 });
     }
     // A stream may be quiet for longer than Bun's idle timeout; unary calls keep it.
@@ -98,6 +120,7 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
       hostname: options.hostname,
       routes,
       ...(options.http2 ? { http2: true } : {}),
+      idleTimeout: Math.ceil(options.idleTimeoutMs / 1000),
       fetch(request, server) {
         if (routed.size > 0 && routed.has(requestPath(request.url))) {
           return options.handler(request, REWRITTEN);
@@ -106,16 +129,27 @@ export function listenBun(options: ListenOptions): Promise<Listener> {
       },
       error: () => new Response(null, { status: 500 }),
       websocket: {
+        maxPayloadLength: endpoint?.maxPayloadBytes ?? BUN_BACKPRESSURE_LIMIT,
+        backpressureLimit: Math.max(
+          BUN_BACKPRESSURE_LIMIT,
+          (endpoint?.maxPayloadBytes ?? 0) + 2 * HIGH_WATER_BYTES,
+        ),
         open(ws) {
           ws.data.events = endpoint?.open({
-            send: (text) => {
-              if (ws.readyState === 1) ws.send(text);
-            },
+            send: (text) => send(ws, text),
             close: (code, reason) => ws.close(code, reason),
           }, ws.data.request!);
         },
         message: (ws, message) => ws.data.events?.message(message),
-        close: (ws, code, reason) => ws.data.events?.close(code, reason),
+        drain(ws) {
+          if (!ws.data.full || ws.getBufferedAmount() >= HIGH_WATER_BYTES) return;
+          ws.data.full = false;
+          ws.data.events?.drain();
+        },
+        close(ws, code, reason) {
+          if (ws.data.events) ws.data.events.close(code, reason);
+          else endpoint?.abandon();
+        },
       },
     });
   } catch (error) {
@@ -139,6 +173,21 @@ function requestPath(url: string): string {
   if (start === -1) return "/";
   const query = url.indexOf("?", start);
   return query === -1 ? url.slice(start) : url.slice(start, query);
+}
+
+/** Sends one message on a socket: false when the session should wait for `drain`. */
+function send(ws: BunSocket, text: string): boolean {
+  if (ws.readyState !== 1) return true;
+  const sent = ws.send(text);
+  if (sent > 0) return true;
+  if (sent === 0) {
+    // Dropped: the calls on this socket cannot end as if it had been delivered.
+    ws.close(1011, "A message could not be delivered");
+    return true;
+  }
+  if (ws.getBufferedAmount() < HIGH_WATER_BYTES) return true;
+  ws.data.full = true;
+  return false;
 }
 
 /** How often a closing server checks whether anything is still being answered. */

@@ -31,14 +31,23 @@ export type FetchHandler = (
   hooks?: RequestHooks,
 ) => Promise<Response> | Response;
 
-/** A server-side socket, as the app's session sees it. */
+/**
+ * A server-side socket, as the app's session sees it. Sending never drops a message: what the
+ * network cannot take at once is queued by the runtime, and `send()` says when that queue is full,
+ * so the session stops sending until the adapter reports `drain` (see
+ * {@linkcode SocketEvents.drain}). Each adapter decides what "full" means for its runtime.
+ */
 export interface ServerSocket {
   /**
-   * Sends one text message; does nothing once the socket is closed.
+   * Sends one text message; does nothing once the socket is closed. The message is always taken
+   * (queued when the network is slow); if the runtime cannot take it at all, the adapter closes
+   * the socket (1011) rather than lose it.
    *
    * @param text The message.
+   * @returns `true` when more may be sent now; `false` when the socket is full: send nothing more
+   * until the adapter calls `drain`.
    */
-  send(text: string): void;
+  send(text: string): boolean;
   /**
    * Closes the socket.
    *
@@ -57,6 +66,10 @@ export interface SocketEvents {
    */
   message(data: string | ArrayBuffer | Uint8Array): void;
   /**
+   * The socket can take more after `send()` returned `false`. Called once for each time it did.
+   */
+  drain(): void;
+  /**
    * The socket closed.
    *
    * @param code The close code.
@@ -68,6 +81,11 @@ export interface SocketEvents {
 /** The app's WebSocket endpoint, as adapters use it. */
 export interface WebSocketEndpoint {
   /**
+   * The longest WebSocket message a client may send, in bytes: the runtime refuses longer ones
+   * while reading them (close code 1009), where it can (Bun's `maxPayloadLength`).
+   */
+  readonly maxPayloadBytes: number;
+  /**
    * Tells whether an upgrade request is for this endpoint.
    *
    * @param request A request with `upgrade: websocket`.
@@ -75,7 +93,8 @@ export interface WebSocketEndpoint {
    */
   matches(request: Request): boolean;
   /**
-   * Accepts or refuses an upgrade.
+   * Accepts or refuses an upgrade. An accepted upgrade is counted against the socket limit until
+   * the adapter calls `open()` or, when the upgrade failed after all, `abandon()`.
    *
    * @param request The upgrade request.
    * @returns A response to refuse with, or the subprotocol to accept with.
@@ -89,6 +108,8 @@ export interface WebSocketEndpoint {
    * @returns The handlers for its events.
    */
   open(socket: ServerSocket, request: Request): SocketEvents;
+  /** An upgrade that `accept()` let through never opened a socket. */
+  abandon(): void;
 }
 
 /** Where and how to listen. */
@@ -109,6 +130,17 @@ export interface ListenOptions {
   paths?: readonly string[];
   /** Answer h2c (HTTP/2 with prior knowledge) too; Deno.serve always does. */
   http2?: boolean;
+  /**
+   * How long a connection may be idle (no bytes in either direction, no request being answered)
+   * before the runtime closes it, in milliseconds; 0 for never. Bun only (`idleTimeout`, whole
+   * seconds, at most 255): `Deno.serve` has no such setting.
+   */
+  idleTimeoutMs: number;
+  /**
+   * Told about trouble the server recovered from by itself, such as running out of file
+   * descriptors (the message says what happened and what to do).
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A listening server. */
