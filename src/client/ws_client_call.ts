@@ -4,7 +4,37 @@ import { recordToHeaders } from "../protocol/stream_lines.ts";
 import type { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import { ClientCallState } from "./call_state.ts";
-import type { CallFrame, LinkedCall, OpenFields, WebSocketLink } from "./ws_link.ts";
+import type { ClientFrame } from "../protocol/ws_frames.ts";
+import type { CallFrame, LinkedCall, OpenFields } from "./ws_link.ts";
+
+/**
+ * What a call needs of the connection it runs on: a `WebSocketLink` (ws_link.ts: every call of a
+ * socket), or one call's link over another transport that speaks the same frames (NATS).
+ */
+export interface CallLink {
+  /** `window`: messages the call may send before its first credit frame. */
+  readonly hello: { readonly window: number };
+  /**
+   * Registers a call and sends its open frame.
+   *
+   * @param call Where the call's frames go.
+   * @param open The open frame's fields.
+   * @returns The call's id.
+   */
+  start(call: LinkedCall, open: OpenFields): number;
+  /**
+   * Sends a frame of the call.
+   *
+   * @param frame The frame.
+   */
+  send(frame: ClientFrame): void;
+  /**
+   * Forgets a call that has ended; its late frames are dropped.
+   *
+   * @param id The call's id.
+   */
+  finish(id: number): void;
+}
 
 /** What a WebSocket call is made of. */
 export interface WebSocketClientCallInit {
@@ -28,7 +58,7 @@ export interface WebSocketClientCallInit {
  */
 export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   #init: WebSocketClientCallInit;
-  #link: WebSocketLink | undefined;
+  #link: CallLink | undefined;
   #id = 0;
   #tail: Promise<void> = Promise.resolve();
   #outbound = new OutboundCredit(0);
@@ -51,7 +81,7 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
    *
    * @param link The connection, when it is open.
    */
-  attach(link: Promise<WebSocketLink>): void {
+  attach(link: Promise<CallLink>): void {
     const ready = link.then((l) => {
       if (this.failure) throw this.failure;
       this.#link = l;
