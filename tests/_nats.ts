@@ -14,6 +14,8 @@ export interface NatsServerProcess {
   readonly url: string;
   /** Its port. */
   readonly port: number;
+  /** `ws://127.0.0.1:<port>`, when it accepts WebSocket clients. */
+  readonly wsUrl: string | undefined;
   /** The process. */
   readonly child: Child;
   /** Stops it and waits until it has exited. */
@@ -28,6 +30,8 @@ export interface NatsServerOptions {
   maxPayload?: number;
   /** A port to use (to start a server again where another was). */
   port?: number;
+  /** Also accept WebSocket clients (plain `ws://`, on another free port). */
+  websocket?: boolean;
 }
 
 /**
@@ -78,7 +82,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const port = options.port ?? await freePort();
     // nats-server takes max_payload from a configuration file only; the file goes when the
     // server does.
-    const config = await writeConfig(port, options.maxPayload);
+    const wsPort = options.websocket ? await freePort() : undefined;
+    const config = await writeConfig(port, options.maxPayload, wsPort);
     const args = ["nats-server", "-c", config.file];
     const child = startCommand(args);
     const started = Date.now();
@@ -111,6 +116,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     return {
       url: `nats://127.0.0.1:${port}`,
       port,
+      wsUrl: wsPort === undefined ? undefined : `ws://127.0.0.1:${wsPort}`,
       child,
       stop,
       [Symbol.asyncDispose]: stop,
@@ -122,6 +128,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 async function writeConfig(
   port: number,
   maxPayload: number | undefined,
+  wsPort: number | undefined,
 ): Promise<{ file: string; remove(): Promise<void> }> {
   const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
@@ -129,6 +136,9 @@ async function writeConfig(
   const file = `${dir}/nats.conf`;
   const lines = [`listen: 127.0.0.1:${port}`];
   if (maxPayload !== undefined) lines.push(`max_payload: ${maxPayload}`);
+  if (wsPort !== undefined) {
+    lines.push(`websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`);
+  }
   await writeFile(file, lines.join("\n") + "\n");
   return { file, remove: () => rm(dir, { recursive: true, force: true }) };
 }
