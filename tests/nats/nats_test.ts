@@ -9,7 +9,7 @@ import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { rejection, sleep, test, waitFor, within } from "../_harness.ts";
 import { fixtureServices } from "../_fixtures.ts";
 import { type NatsServerProcess, startNatsServer } from "../_nats.ts";
-import { Connection, MicroAPI, RpcError, Service, stream, streaming, z } from "../../mod.ts";
+import { Connection, MicroAPI, RpcError, Service, stream, z } from "../../mod.ts";
 import {
   connectNats,
   discoverServices,
