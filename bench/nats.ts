@@ -40,7 +40,7 @@ interface Child {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -63,7 +63,7 @@ async function startNats(): Promise<Child & { url: string }> {
   if (!binary) {
     throw new Error("nats-server not found: apt-get install nats-server (deno task test does)");
   }
-  const port = await freePort();
+  const port = freePort();
   const child = new Deno.Command(binary, {
     args: ["-a", "127.0.0.1", "-p", String(port)],
     stdout: "null",
