@@ -240,9 +240,9 @@ test("NATS: a client that keeps sending heartbeats keeps a long call alive", asy
     await using _server = await serveNats(new MicroAPI({ services: [ticks] }), {
       servers: nats.url,
     });
-    await using connection = client(nats.url, { heartbeatMs: 100 });
+    await using connection = client(nats.url, { heartbeatMs: 200 });
     // Ten heartbeats long: neither side gives up on the other.
-    assert.deepEqual(await connection.unary("ticks/slow", { ms: 1000 }), { done: true });
+    assert.deepEqual(await connection.unary("ticks/slow", { ms: 2000 }), { done: true });
   });
 });
 
