@@ -58,3 +58,9 @@ export type { EndpointMetadata } from "./micro.ts";
 export { DEFAULT_PREFIX, DEFAULT_QUEUE, methodSubject } from "./subjects.ts";
 // Opens a NATS connection from URLs (TCP or WebSocket).
 export { connectNats } from "./connect.ts";
+
+// ---- Types these name ----
+
+// A method's address, and what natsTransport() returns.
+export type { Route } from "../protocol/route.ts";
+export type { TransportFactory } from "../client/connection.ts";
