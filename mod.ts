@@ -134,6 +134,8 @@ export type { Route } from "./src/protocol/route.ts";
 export { Connection } from "./src/client/connection.ts";
 // How a Connection is set up.
 export type { ConnectionOptions } from "./src/client/connection.ts";
+// Makes a connection's transport from its URL: how a transport from another entry point plugs in.
+export type { TransportFactory } from "./src/client/connection.ts";
 // Per-call options: signal, timeout, metadata, header and trailer callbacks.
 export type { CallOptions } from "./src/client/call_options.ts";
 // The three streaming calls, which generated clients extend.

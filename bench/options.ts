@@ -4,7 +4,15 @@ import type { Runtime } from "./processes.ts";
 import { type Peer, PEERS } from "./targets.ts";
 
 /** The benchmarks, in the order they run. */
-export const BENCHMARKS = ["unary", "stream", "ws", "client", "startup", "connections"] as const;
+export const BENCHMARKS = [
+  "unary",
+  "stream",
+  "ws",
+  "nats",
+  "client",
+  "startup",
+  "connections",
+] as const;
 
 /** One of {@linkcode BENCHMARKS}. */
 export type Benchmark = typeof BENCHMARKS[number];
@@ -45,7 +53,10 @@ export const USAGE = `Usage: deno task bench [options]
                         unary, 1 round of streaming, WebSocket, clients and start-up,
                         2000 idle HTTP connections and 2000 idle WebSocket streams
   --only LIST           run some benchmarks, comma-separated: ${BENCHMARKS.join(", ")}
-                        (ws: every WebSocket measurement; client: MicroAPI's generated client
+                        (ws: every WebSocket measurement; nats: unary and streaming over NATS
+                        with 1 and 2 server processes against raw @nats-io and HTTP, with the
+                        --ws-rounds, --ws-seconds, --ws-concurrency and --messages settings;
+                        client: MicroAPI's generated client
                         against raw fetch / WebSocket loops; startup: start-up time and idle
                         RSS; connections: memory of idle keep-alive HTTP connections)
   --runtime deno|bun|all  default all (bun only when found)

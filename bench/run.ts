@@ -5,6 +5,8 @@
  * - unary: req/s, latency and server CPU per request (wrk), MicroAPI and the peer frameworks;
  * - stream: HTTP server-streaming messages/s;
  * - ws: WebSocket unary, server streaming, bidi echo, and memory with idle streams;
+ * - nats: unary and server streaming over NATS, 1 and 2 server processes, against raw @nats-io
+ *   request/reply and MicroAPI over HTTP;
  * - client: MicroAPI's generated client against raw fetch and WebSocket loops;
  * - startup: process start to first answered call, and idle RSS;
  * - connections: server memory per idle keep-alive HTTP connection.
@@ -45,6 +47,7 @@ import {
 import { commandOutput, log } from "./util.ts";
 import { ensureWrk, which, wrkVersion } from "./wrk.ts";
 import { benchWs, type WsResults, wsTable, wsVerdicts } from "./ws.ts";
+import { benchNats, type NatsSeries, natsTable } from "./nats.ts";
 
 function cpuModel(): string {
   try {
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
   const streamResults = new Map<Runtime, StreamSeries>();
   const wsResults = new Map<Runtime, WsResults>();
   const clientResults = new Map<Runtime, ClientSeries>();
+  const natsResults = new Map<Runtime, NatsSeries>();
   let startupResults: StartupSeries | undefined;
   const connectionResults: ConnectionResults = new Map();
 
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
   try {
     for (const runtime of runtimes) {
       if (
-        !["unary", "stream", "ws", "client"].some((b) => does(b as Benchmark))
+        !["unary", "stream", "ws", "nats", "client"].some((b) => does(b as Benchmark))
       ) break;
       const started = new Map<string, ServerProcess>();
       try {
@@ -178,6 +182,16 @@ async function main(): Promise<void> {
               `${options.wsRounds} round(s) interleaved; then memory with ${options.idleStreams} idle streams`,
           );
           wsResults.set(runtime, await benchWs(launch, runtime, servers, options));
+        }
+        if (does("nats")) {
+          log(
+            `\n== ${runtime} NATS: unary (${options.wsConcurrency} in flight, ${options.wsSeconds} s) and ` +
+              `server streaming (${
+                formatRate(options.messages)
+              } messages), 1 and 2 server processes, ` +
+              `${options.wsRounds} round(s) interleaved`,
+          );
+          natsResults.set(runtime, await benchNats(launch, runtime, servers.microapi.url, options));
         }
         if (does("client")) {
           log(
@@ -281,6 +295,14 @@ async function main(): Promise<void> {
     log("");
     for (const line of wsVerdicts(wsResults)) log(line);
   }
+  if (natsResults.size > 0) {
+    log(
+      `\nNATS, client and servers in the same runtime, one nats-server, medians of ${options.wsRounds} ` +
+        "interleaved round(s); servers on core 0 (both of the 2 processes), client on core 1. " +
+        "ratio = MicroAPI / raw @nats-io with as many processes.",
+    );
+    log(natsTable(natsResults));
+  }
   if (clientResults.size > 0) {
     log(
       `\nClients, ${options.clientConcurrency} unary calls in flight for ${options.clientSeconds} s, ` +
@@ -333,6 +355,7 @@ async function main(): Promise<void> {
           stream: Object.fromEntries(streamResults),
           ws: Object.fromEntries(wsResults),
           client: Object.fromEntries(clientResults),
+          nats: Object.fromEntries(natsResults),
           startup,
           connections: Object.fromEntries(connectionResults),
         },

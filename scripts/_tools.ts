@@ -236,6 +236,7 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   npmTool("bun", BUN_VERSION, ["test", "compile"]),
   bunInstall(["test", "compile"]),
   aptPackage("chromium", { usedBy: "the browser test", neededBy: ["test"] }),
+  aptPackage("nats-server", { usedBy: "the NATS transport test", neededBy: ["test"] }),
 ];
 
 /**

@@ -15,6 +15,9 @@
  *
  * - `@bufbuild/protobuf` is imported by `src/protobuf/` alone, which only the Connect entry point
  *   and the CLI load.
+ * - `@nats-io/*` is imported by `src/nats/` alone (`@microapi/core/nats`, which the CLI loads for
+ *   `--nats` and `nats://` URLs); that entry point has no `node:` import of its own (the NATS TCP
+ *   transport library it loads for `nats://` URLs may).
  *
  * Every `.ts` file under src/ is checked, whether or not an entry point reaches it. The CLI
  * (`cli.ts`, `src/cli/`) is a separate entry point and may use `node:fs` and `node:path`, the one
@@ -53,6 +56,9 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   testing: ["server", "client", "protocol", "schema", "_util"],
   // The transport authors' entry point: both sides' neutral calls and the wire pieces.
   transport: ["server", "client", "protocol", "schema", "_util"],
+  // The NATS transport, both sides: only its entry point and the CLI load it (it brings
+  // @nats-io/*).
+  nats: ["server", "client", "protocol", "schema", "_util"],
   // The CLI is the top: it may import anything, and nothing in src/ but itself imports it.
   cli: [
     "mod.ts",
@@ -61,6 +67,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     "testing",
     "codegen",
     "protobuf",
+    "nats",
     "server",
     "client",
     "protocol",
@@ -286,6 +293,10 @@ test("layout: the library imports nothing from node: and nothing but zod", async
     files.every((f) => !f.startsWith("src/protobuf/") && !f.startsWith("src/connect/")),
     "the core must not import src/protobuf/ or src/connect/ (only the Connect entry point does)",
   );
+  assert.ok(
+    files.every((f) => !f.startsWith("src/nats/")),
+    "the core must not import src/nats/ (only @microapi/core/nats does)",
+  );
   assert.deepEqual(
     [...external.keys()],
     ["zod"],
@@ -427,6 +438,26 @@ test("layout: the Connect entry point brings @bufbuild/protobuf and zod, nothing
     [...external.keys()].map((s) => s.replace(/^(@bufbuild\/protobuf)\/.*$/, "$1")).sort()
       .filter((s, i, all) => all.indexOf(s) === i),
     ["@bufbuild/protobuf", "zod"],
+    `external imports: ${JSON.stringify([...external])}`,
+  );
+});
+
+test("layout: only src/nats/ imports @nats-io/*, and it needs nothing else but zod, no node:", async () => {
+  const offenders: string[] = [];
+  for (const file of ["mod.ts", "cli.ts", ...await sourceFiles("src")]) {
+    const specifiers = importsOf(codeOf(await readFile(join(root, file), "utf8")));
+    if (
+      specifiers.some(({ specifier }) => specifier.startsWith("@nats-io/")) &&
+      !file.startsWith("src/nats/")
+    ) offenders.push(file);
+  }
+  assert.deepEqual(offenders, []);
+  const { files, external } = await graph(["src/nats/mod.ts"]);
+  assert.ok(files.includes("src/nats/server.ts"), `found ${files.join(", ")}`);
+  assert.ok(files.every((f) => !f.startsWith("src/cli/") && !f.startsWith("src/protobuf/")));
+  assert.deepEqual(
+    [...new Set(external.keys())].sort(),
+    ["@nats-io/nats-core", "@nats-io/transport-node", "zod"],
     `external imports: ${JSON.stringify([...external])}`,
   );
 });

@@ -26,6 +26,15 @@ export interface ServeSettings {
   readonly connect: boolean | undefined;
   /** The protobuf field-number lock file for Connect, if given. */
   readonly lock: string | undefined;
+  /** The NATS server(s) to serve over, if given (`--nats`). */
+  readonly nats: string | undefined;
+  /** The NATS queue group, if given. */
+  readonly queue: string | undefined;
+  /**
+   * Whether to listen for HTTP: always, unless `--nats` is given without `--port` (a process
+   * that serves over NATS needs no port of its own).
+   */
+  readonly http: boolean;
 }
 
 /**
@@ -45,6 +54,18 @@ export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings 
     );
   }
   const introspection = args.options.introspection as boolean | undefined;
+  const nats = args.options.nats as string | undefined;
+  if (nats !== undefined && !/^(nats|tls|wss?):\/\//i.test(nats.split(",")[0]!.trim())) {
+    throw new UsageError(
+      `Invalid --nats ${
+        JSON.stringify(nats)
+      }: expected nats://host:port (or tls://, ws://, wss://)`,
+    );
+  }
+  const queue = args.options.queue as string | undefined;
+  if (queue !== undefined && nats === undefined) {
+    throw new UsageError("--queue needs --nats: it names the NATS queue group");
+  }
   return {
     port,
     host: (args.options.host as string | undefined) ?? "127.0.0.1",
@@ -53,5 +74,8 @@ export function serveSettings(args: ParsedArgs, ctx: CliContext): ServeSettings 
     console: args.options.console as boolean | undefined,
     connect: args.options.connect as boolean | undefined,
     lock: args.options.lock as string | undefined,
+    nats,
+    queue,
+    http: nats === undefined || args.options.port !== undefined,
   };
 }

@@ -1,7 +1,7 @@
 import type { MethodDescription } from "../schema/introspection.ts";
 import { isPattern, patternWords } from "../schema/pattern.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
-import type { CliContext } from "./_context.ts";
+import { type CliContext, CliError, firstLine } from "./_context.ts";
 import { describe } from "./_describe.ts";
 import { formatTable } from "./_table.ts";
 
@@ -12,7 +12,9 @@ export const infoCommand: CommandSpec = {
   usage: "<files|dirs...|url> [options]",
   description: "Prints one row per method: service, method, pattern, route, input and output\n" +
     "types (named as the generated client names them). Reads service modules, or the\n" +
-    "introspection document of a running server.",
+    "introspection document of a running server. For a nats:// URL, lists the MicroAPI\n" +
+    "services on that NATS system (the NATS service protocol, $SRV): each method's subject,\n" +
+    "how many processes serve it, their calls, errors and average time.",
   options: [
     { name: "json", type: "boolean", description: "Print the introspection document (JSON)" },
   ],
@@ -20,6 +22,7 @@ export const infoCommand: CommandSpec = {
   examples: [
     "microapi info services/",
     "microapi info http://127.0.0.1:8080 --json",
+    "microapi info nats://127.0.0.1:4222",
   ],
 };
 
@@ -31,6 +34,9 @@ export const infoCommand: CommandSpec = {
  * @returns The exit code.
  */
 export async function info(args: ParsedArgs, ctx: CliContext): Promise<number> {
+  if (args.positionals.length === 1 && isNatsUrl(args.positionals[0]!)) {
+    return await natsInfo(args.positionals[0]!, args, ctx);
+  }
   const { document, source } = await describe(args.positionals, ctx);
   if (args.options.json) {
     ctx.out(JSON.stringify(document, null, 2));
@@ -67,6 +73,106 @@ export async function info(args: ParsedArgs, ctx: CliContext): Promise<number> {
     }` +
       ` (${source})\n\n` +
       formatTable(["service", "method", "pattern", "route", "input", "output"], rows),
+  );
+  return 0;
+}
+
+/**
+ * Tells whether an argument is a NATS URL.
+ *
+ * @param input The argument.
+ * @returns True for `nats://`, `tls://`, `ws://`, `wss://`.
+ */
+function isNatsUrl(input: string): boolean {
+  return /^(nats|tls|wss?):\/\//i.test(input);
+}
+
+/** `microapi info nats://...`: the MicroAPI services on a NATS system, from $SRV. */
+async function natsInfo(url: string, args: ParsedArgs, ctx: CliContext): Promise<number> {
+  // Loaded here, not at the top: no other command needs the NATS client library.
+  const { discoverServices } = await import("../nats/mod.ts");
+  let found;
+  try {
+    found = await discoverServices(url);
+  } catch (error) {
+    throw new CliError(`Cannot reach NATS at ${url}: ${firstLine(error)}`);
+  }
+  if (args.options.json) {
+    ctx.out(JSON.stringify(found, null, 2));
+    return 0;
+  }
+  const ours = found.filter((s) => s.microapi);
+  // One row per method: its instances, summed.
+  const grouped = new Map<
+    string,
+    {
+      cells: string[];
+      instances: number;
+      requests: number;
+      errors: number;
+      time: number;
+      hashes: Set<string>;
+    }
+  >();
+  for (const service of ours) {
+    const version = Number(service.version.split(".")[0]);
+    for (const endpoint of service.endpoints) {
+      const key = `${service.name}\u0000${service.version}\u0000${endpoint.name}`;
+      let row = grouped.get(key);
+      if (!row) {
+        const pattern = endpoint.metadata.pattern;
+        row = {
+          cells: [
+            version > 0 ? `${service.name} v${version}` : service.name,
+            endpoint.name + (endpoint.metadata.deprecated ? " (deprecated)" : ""),
+            isPattern(pattern) ? patternWords(pattern) : String(pattern ?? "-"),
+            endpoint.subject,
+          ],
+          instances: 0,
+          requests: 0,
+          errors: 0,
+          time: 0,
+          hashes: new Set(),
+        };
+        grouped.set(key, row);
+      }
+      row.instances++;
+      row.requests += endpoint.num_requests ?? 0;
+      row.errors += endpoint.num_errors ?? 0;
+      row.time += (endpoint.average_processing_time ?? 0) * (endpoint.num_requests ?? 0);
+      row.hashes.add(endpoint.metadata.schema_hash ?? "");
+    }
+  }
+  const table = [...grouped.values()].map((row) => [
+    ...row.cells,
+    String(row.instances),
+    String(row.requests),
+    String(row.errors),
+    row.requests === 0 ? "-" : `${(row.time / row.requests / 1e6).toFixed(2)} ms`,
+    row.hashes.size > 1 ? "differ!" : ([...row.hashes][0] ?? "").slice(0, 12),
+  ]);
+  const services = new Set(ours.map((s) => `${s.name} ${s.version}`)).size;
+  const others = found.length - ours.length;
+  ctx.out(
+    `${grouped.size} method${grouped.size === 1 ? "" : "s"} of ${services} service${
+      services === 1 ? "" : "s"
+    }, ${ours.length} service instance${ours.length === 1 ? "" : "s"} (${url})` +
+      (others > 0 ? `; ${others} other NATS service instance${others === 1 ? "" : "s"}` : "") +
+      "\n\n" +
+      formatTable(
+        [
+          "service",
+          "method",
+          "pattern",
+          "subject",
+          "instances",
+          "calls",
+          "errors",
+          "avg",
+          "schema",
+        ],
+        table,
+      ),
   );
   return 0;
 }

@@ -9,6 +9,8 @@ import type { Protocol } from "../server/protocol.ts";
 import { CONSOLE_PATH } from "../server/console.ts";
 import { type Environment, environmentFrom, resolvePublishing } from "../server/publishing.ts";
 import type { Server } from "../server/serving.ts";
+import type { NatsServer } from "../nats/server.ts";
+import { methodSubject } from "../nats/subjects.ts";
 import type { CommandSpec, ParsedArgs } from "./_args.ts";
 import { type CliContext, CliError, firstLine, UsageError } from "./_context.ts";
 import { collectServices, type LoadedServices, loadServices } from "./_load.ts";
@@ -74,6 +76,19 @@ export const serveCommand: CommandSpec = {
         "writes), so the server numbers fields as the .proto files do",
     },
     {
+      name: "nats",
+      type: "string",
+      value: "<url>",
+      description: "Serve over NATS, in a queue group shared with the other processes that do " +
+        "(comma-separated URLs for a cluster); HTTP only with --port too",
+    },
+    {
+      name: "queue",
+      type: "string",
+      value: "<name>",
+      description: "The NATS queue group (default: microapi)",
+    },
+    {
       name: "watch",
       short: "w",
       type: "boolean",
@@ -84,6 +99,7 @@ export const serveCommand: CommandSpec = {
   examples: [
     "microapi serve services/ --watch",
     "microapi serve main.ts --port 3000 --cors http://localhost:5173",
+    "microapi serve services/ --nats nats://127.0.0.1:4222",
   ],
 };
 
@@ -114,23 +130,39 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     settings,
     ctx,
   );
-  let server: Server;
+  const gracePeriodMs = watchChild ? 500 : 10_000;
+  let server: Server | undefined;
+  let nats: NatsServer | undefined;
   try {
-    server = await app.serve({
-      port: settings.port,
-      hostname: settings.host,
-      gracePeriodMs: watchChild ? 500 : 10_000,
-      // Connect's bidi streams and buf curl's reflection want HTTP/2 (h2c) too.
-      http2: connect !== undefined,
-    });
+    if (settings.nats !== undefined) {
+      // Loaded here, not at the top: no other command needs the NATS client library.
+      const { serveNats } = await import("../nats/mod.ts");
+      nats = await serveNats(app, {
+        servers: settings.nats,
+        ...(settings.queue === undefined ? {} : { queue: settings.queue }),
+        gracePeriodMs,
+      });
+    }
+    if (settings.http) {
+      server = await app.serve({
+        port: settings.port,
+        hostname: settings.host,
+        gracePeriodMs,
+        // Connect's bidi streams and buf curl's reflection want HTTP/2 (h2c) too.
+        http2: connect !== undefined,
+      });
+    }
   } catch (error) {
-    throw new CliError(firstLine(error));
+    await nats?.shutdown({ gracePeriodMs: 0 }).catch(() => {});
+    throw new CliError(
+      `${settings.nats !== undefined && !nats ? "NATS: " : ""}${firstLine(error)}`,
+    );
   }
   ctx.out(
     startupTable(
       loaded,
       app,
-      server.url,
+      { http: server?.url, nats },
       { introspection, console: devConsole, environment, connect },
       settings.cors,
     ),
@@ -141,7 +173,9 @@ export async function serve(args: ParsedArgs, ctx: CliContext): Promise<number> 
     stop.addEventListener("abort", () => resolve(), { once: true });
   });
   ctx.err("Shutting down");
-  await server.shutdown();
+  // NATS first: the process leaves its queue groups and finishes those calls, then HTTP.
+  await nats?.shutdown();
+  await server?.shutdown();
   return 0;
 }
 
@@ -284,8 +318,8 @@ async function connectServed(app: MicroAPI, publish: boolean): Promise<ConnectSe
 function startupTable(
   loaded: LoadedServices,
   app: MicroAPI,
-  url: string,
-  served: {
+  served: { http: string | undefined; nats: NatsServer | undefined },
+  published: {
     introspection: boolean;
     console: boolean;
     environment: Environment;
@@ -295,45 +329,64 @@ function startupTable(
 ): string {
   const document = app.describe();
   const basePath = document.basePath ?? "";
+  const { http: url, nats } = served;
   const rows = document.services.flatMap((service) =>
     service.methods.map((method) => [
       service.version === undefined ? service.name : `${service.name} v${service.version}`,
       method.name + (method.deprecated ?? service.deprecated ? " (deprecated)" : ""),
       patternWords(method.pattern),
-      `POST ${basePath}${method.path}`,
+      ...(url ? [`POST ${basePath}${method.path}`] : []),
+      ...(nats
+        ? [
+          methodSubject(nats.prefix, {
+            service: service.name,
+            method: method.name,
+            version: service.version,
+          }),
+        ]
+        : []),
     ])
   );
   const count = document.services.length;
   const lines = [
     `${count} service${count === 1 ? "" : "s"} from ${loaded.modules.join(", ")}`,
     "",
-    formatTable(["service", "method", "pattern", "route"], rows),
+    formatTable([
+      "service",
+      "method",
+      "pattern",
+      ...(url ? ["route"] : []),
+      ...(nats ? ["NATS subject"] : []),
+    ], rows),
     "",
   ];
-  if (app.options.websocket !== false) {
-    lines.push(`WebSocket: ${url.replace(/^http/, "ws")}${basePath}${WS_PATH}`);
-  }
-  if (served.introspection) lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
-  if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
-  if (served.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
-  if (served.connect) {
-    const example = served.connect.example
-      ? `, such as ${url}${basePath}${served.connect.example}`
-      : "";
-    lines.push(`Connect and gRPC-Web: ${url}${basePath}/<package>.<Service>/<Method>${example}`);
-    if (served.connect.descriptors) {
-      lines.push(
-        `Protobuf: ${url}${basePath}${served.connect.descriptors} and gRPC reflection ` +
-          "(buf curl --reflect)",
-      );
+  if (url) {
+    if (app.options.websocket !== false) {
+      lines.push(`WebSocket: ${url.replace(/^http/, "ws")}${basePath}${WS_PATH}`);
     }
+    if (published.introspection) {
+      lines.push(`Introspection: ${url}${basePath}${INTROSPECTION_PATH}`);
+    }
+    if (app.health) lines.push(`Health: ${url}${basePath}/_microapi/health`);
+    if (published.console) lines.push(`Console: ${url}${basePath}${CONSOLE_PATH}`);
+    const connect = published.connect;
+    if (connect) {
+      const example = connect.example ? `, such as ${url}${basePath}${connect.example}` : "";
+      lines.push(`Connect and gRPC-Web: ${url}${basePath}/<package>.<Service>/<Method>${example}`);
+      if (connect.descriptors) {
+        lines.push(
+          `Protobuf: ${url}${basePath}${connect.descriptors} and gRPC reflection ` +
+            "(buf curl --reflect)",
+        );
+      }
+    }
+    if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
   }
-  if (cors) lines.push(`CORS origins: ${cors.join(", ")}`);
-  if (served.environment === "unreadable") {
+  if (published.environment === "unreadable") {
     // Fail closed: nothing meant for development is published, and the operator is told why.
     const off = [
-      ...(served.introspection ? [] : [["introspection", "--introspection"]]),
-      ...(served.console ? [] : [["the console", "--console"]]),
+      ...(published.introspection ? [] : [["introspection", "--introspection"]]),
+      ...(published.console ? [] : [["the console", "--console"]]),
     ];
     const what = off.map(([name]) => name).join(" and ");
     const flags = off.map(([, flag]) => flag).join(", ");
@@ -343,6 +396,14 @@ function startupTable(
         (off.length ? `; ${what} ${off.length > 1 ? "are" : "is"} off (${flags})` : ""),
     );
   }
-  lines.push(`Listening on ${url}${basePath} (Ctrl-C to stop)`);
+  if (nats) {
+    lines.push(
+      `NATS: ${nats.servers}, queue group ${nats.queue}` +
+        (url ? "" : " (no HTTP: add --port to serve it too)"),
+    );
+  }
+  lines.push(
+    url ? `Listening on ${url}${basePath} (Ctrl-C to stop)` : `Serving over NATS (Ctrl-C to stop)`,
+  );
   return lines.join("\n");
 }

@@ -44,8 +44,7 @@ export async function watchAndServe(
   const args = [
     "serve",
     ...inputs,
-    "--port",
-    String(port),
+    ...(settings.http ? ["--port", String(port)] : []),
     "--host",
     settings.host,
     ...(settings.cors ? ["--cors", settings.cors.join(",")] : []),
@@ -55,6 +54,8 @@ export async function watchAndServe(
     ...(settings.console === undefined ? [] : [settings.console ? "--console" : "--no-console"]),
     ...(settings.connect === undefined ? [] : [settings.connect ? "--connect" : "--no-connect"]),
     ...(settings.lock === undefined ? [] : ["--lock", settings.lock]),
+    ...(settings.nats === undefined ? [] : ["--nats", settings.nats]),
+    ...(settings.queue === undefined ? [] : ["--queue", settings.queue]),
   ];
   const [command, ...commandArgs] = ctx.selfCommand(args);
   const stop = ctx.stopSignal();

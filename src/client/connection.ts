@@ -8,6 +8,12 @@ import type { ClientCall, ClientTransport } from "./transport.ts";
 import type { WebSocketApi } from "./ws_socket.ts";
 import { WebSocketTransport } from "./ws_transport.ts";
 
+/**
+ * Makes the transport of a connection from its URL and options: how a transport that lives in
+ * another entry point plugs in (`natsTransport()` from `@microapi/core/nats` returns one).
+ */
+export type TransportFactory = (url: string, options: ConnectionOptions) => ClientTransport;
+
 /** How a connection is set up. */
 export interface ConnectionOptions {
   /** Metadata sent with every call (an `authorization` header, say). */
@@ -26,9 +32,10 @@ export interface ConnectionOptions {
    * How calls travel. `"http"` (default): one HTTP request per call; every pattern works between
    * Deno and Bun, but browsers can only do unary and server streaming this way. `"ws"`: every call
    * of the connection shares one WebSocket, with flow control in both directions; every pattern
-   * works everywhere, browsers included. Or a ready-made transport (an in-memory one in tests).
+   * works everywhere, browsers included. Or a ready-made transport (an in-memory one in tests),
+   * or a factory that makes one for the connection's URL (`natsTransport()` for a `nats:` URL).
    */
-  transport?: "http" | "ws" | ClientTransport;
+  transport?: "http" | "ws" | ClientTransport | TransportFactory;
   /**
    * For `"ws"`: which WebSocket API to use. Default `"auto"`: `WebSocketStream` where the runtime
    * has it (Chromium; Deno with the `net` unstable flag), `WebSocket` elsewhere.
@@ -91,18 +98,28 @@ export class Connection {
   /**
    * Creates a connection. Nothing is sent until the first call.
    *
-   * @param url The server's base URL, such as `http://127.0.0.1:8080` (with any base path).
+   * @param url The server's base URL, such as `http://127.0.0.1:8080` (with any base path); with
+   * a transport factory, whatever URL it takes (`nats://127.0.0.1:4222`).
    * @param options Default metadata and timeout, limits, transport.
-   * @throws {TypeError} For a URL that is not http(s).
+   * @throws {TypeError} For a URL that is not http(s), unless a transport or factory is given.
    */
   constructor(url: string | URL, options: ConnectionOptions = {}) {
     const parsed = new URL(url);
-    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new TypeError(`Invalid server URL ${parsed.href}: expected http: or https:`);
+    const transport = options.transport ?? "http";
+    if (
+      typeof transport === "string" && parsed.protocol !== "http:" && parsed.protocol !== "https:"
+    ) {
+      throw new TypeError(
+        `Invalid server URL ${parsed.href}: expected http: or https:` +
+          (/^(nats|tls|wss?):$/.test(parsed.protocol)
+            ? ' (for NATS, pass { transport: natsTransport() } from "@microapi/core/nats")'
+            : ""),
+      );
     }
     this.url = parsed.href.replace(/\/+$/, "");
-    const transport = options.transport ?? "http";
-    if (typeof transport === "object") {
+    if (typeof transport === "function") {
+      this.#transport = transport(this.url, options);
+    } else if (typeof transport === "object") {
       this.#transport = transport;
     } else if (transport === "ws") {
       this.#transport = new WebSocketTransport({

@@ -27,6 +27,8 @@
 export { Connection } from "./connection.ts";
 // How a Connection is set up.
 export type { ConnectionOptions } from "./connection.ts";
+// Makes a connection's transport from its URL: how a transport from another entry point plugs in.
+export type { TransportFactory } from "./connection.ts";
 // Per-call options: signal, timeout, metadata, header and trailer callbacks.
 export type { CallOptions } from "./call_options.ts";
 // The three streaming calls, which generated clients extend.

@@ -1,11 +1,54 @@
 import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { recordToHeaders } from "../protocol/stream_lines.ts";
-import { encodeFrame } from "../protocol/ws_frames.ts";
+import { type ClientFrame, encodeFrame, type HelloFrame } from "../protocol/ws_frames.ts";
 import type { CallControl } from "./call_control.ts";
 import type { CallOptions } from "./call_options.ts";
 import { ClientCallState } from "./call_state.ts";
-import type { CallFrame, LinkedCall, OpenFields, WebSocketLink } from "./ws_link.ts";
+import type { CallFrame, LinkedCall, OpenFields } from "./ws_link.ts";
+
+/**
+ * What a call needs of the connection it runs on: a `WebSocketLink` (ws_link.ts: every call of a
+ * socket), or one call's link over another transport that speaks the same frames (NATS).
+ */
+export interface CallLink {
+  /** The server's windows (a `protocol` below 2: credit counts messages only). */
+  readonly hello: Pick<
+    HelloFrame,
+    "protocol" | "window" | "window_bytes" | "max_window" | "max_window_bytes"
+  >;
+  /**
+   * Opens a call, now or when a slot frees: the link asks it for its open frame's fields
+   * ({@linkcode LinkedCall.opening}) and tells it its id ({@linkcode LinkedCall.started}).
+   *
+   * @param call The call.
+   */
+  open(call: LinkedCall): void;
+  /**
+   * A call that has ended before it opened leaves the queue of waiting calls.
+   *
+   * @param call The call.
+   */
+  leave(call: LinkedCall): void;
+  /**
+   * Sends a frame of the call.
+   *
+   * @param frame The frame.
+   */
+  send(frame: ClientFrame): void;
+  /**
+   * Sends a message frame encoded already (its length is what it counts against the byte window).
+   *
+   * @param text The frame's text.
+   */
+  sendText(text: string): void;
+  /**
+   * Forgets a call that has ended; its late frames are dropped.
+   *
+   * @param id The call's id.
+   */
+  finish(id: number): void;
+}
 
 /** What a WebSocket call is made of. */
 export interface WebSocketClientCallInit {
@@ -34,7 +77,7 @@ export interface WebSocketClientCallInit {
  */
 export class WebSocketClientCall extends ClientCallState implements LinkedCall {
   #init: WebSocketClientCallInit;
-  #link: WebSocketLink | undefined;
+  #link: CallLink | undefined;
   #id = 0;
   #tail: Promise<void> = Promise.resolve();
   #started = Promise.withResolvers<void>();
@@ -61,7 +104,7 @@ export class WebSocketClientCall extends ClientCallState implements LinkedCall {
    *
    * @param link The connection, when it is open.
    */
-  attach(link: Promise<WebSocketLink>): void {
+  attach(link: Promise<CallLink>): void {
     const ready = link.then((l) => {
       if (this.failure) throw this.failure;
       this.#link = l;

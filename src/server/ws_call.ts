@@ -55,8 +55,8 @@ export class WebSocketServerCall implements MessageSource, CallSink {
     send: (frame: ServerFrame) => void;
     sendText: (text: string) => void;
     ready?: () => Promise<void> | undefined;
-    inbound: { messages: number; bytes: number };
-    outbound: { messages: number; bytes: number; creditsEvery?: number };
+    inbound: { messages: number; bytes?: number };
+    outbound: { messages: number; bytes?: number; creditsEvery?: number };
     input?: { value: unknown };
     onEnded: () => void;
   }) {
