@@ -11,6 +11,7 @@ export interface BunSpawner {
     stderr: ReadableStream<Uint8Array>;
     kill(signal?: string): void;
     exited: Promise<number>;
+    pid: number;
   };
 }
 
@@ -24,6 +25,8 @@ export function bunRuntime(): BunSpawner {
 }
 
 export interface Child {
+  /** Its process id (after `exec`, for a child started through bash). */
+  readonly pid: number;
   /** Resolves with the first stdout line that parses as JSON (programs print their URL this way). */
   readonly ready: Promise<Record<string, unknown>>;
   /** Everything the child wrote to stderr so far. */
@@ -145,6 +148,7 @@ function spawn(argv: string[]): Child {
   let stderr: ReadableStream<Uint8Array>;
   let kill: (signal: "SIGKILL" | "SIGTERM") => void;
   let exited: Promise<number>;
+  let pid: number;
   if (runtime === "deno") {
     const child = new Deno.Command(argv[0]!, {
       args: argv.slice(1),
@@ -153,6 +157,7 @@ function spawn(argv: string[]): Child {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    pid = child.pid;
     stdout = child.stdout;
     stderr = child.stderr;
     kill = (signal) => {
@@ -166,6 +171,7 @@ function spawn(argv: string[]): Child {
   } else {
     const bun = bunRuntime();
     const child = bun.spawn(argv, { cwd: root, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    pid = child.pid;
     stdout = child.stdout;
     stderr = child.stderr;
     kill = (signal) => child.kill(signal);
@@ -195,6 +201,7 @@ function spawn(argv: string[]): Child {
     throw new Error(`the program exited before it was ready: ${stderrText}`);
   })();
   return {
+    pid,
     ready,
     stderr: () => stderrText,
     kill: (signal = "SIGKILL") => kill(signal),
