@@ -190,7 +190,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
 }
 
 /**
- * Stages the package (package.json, README.md, the compiled files) in a temporary directory and
+ * Stages the package (package.json, README.md, LICENSE, the compiled files) in a temporary directory and
  * packs it with `npm pack`, so that nothing is written into the checkout but the tarball.
  *
  * @param destination Where the tarball goes.
@@ -202,6 +202,7 @@ export async function pack(destination: string): Promise<string> {
     await build(stage);
     await Deno.copyFile(`${root}package.json`, `${stage}/package.json`);
     await Deno.copyFile(`${root}README.md`, `${stage}/README.md`);
+    await Deno.copyFile(`${root}LICENSE`, `${stage}/LICENSE`);
     await Deno.mkdir(destination, { recursive: true });
     const result = await new Deno.Command("npm", {
       // The stage holds the build already: prepack (which builds in the checkout) must not run.
