@@ -152,10 +152,9 @@ function notACall(
   env: HttpEnv,
   hooks: RequestHooks | undefined,
 ): Promise<Response> | Response {
-  const builtin = request.method === "GET" && path !== undefined
-    ? env.builtins.get(path)
-    : undefined;
-  if (builtin) return builtin(request);
+  const read = request.method === "GET" || request.method === "HEAD";
+  const builtin = read && path !== undefined ? env.builtins.get(path) : undefined;
+  if (builtin) return request.method === "HEAD" ? headOf(builtin(request)) : builtin(request);
   if (path === WS_PATH) {
     return errorResponse(
       new RpcError("unimplemented", "WebSocket upgrades need app.serve() on Deno or Bun"),
@@ -172,6 +171,16 @@ function notACall(
     );
   }
   return notFound(request, path, env, hooks);
+}
+
+/**
+ * The answer to a HEAD request for a built-in endpoint: the GET answer's status and headers, no
+ * body (a load balancer's HEAD health check gets the same status as its GET would).
+ */
+async function headOf(answer: Promise<Response> | Response): Promise<Response> {
+  const response = await answer;
+  await response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
 }
 
 /** The answer of the first other protocol that recognises the request, if one does. */

@@ -225,6 +225,11 @@ test("health: GET /_microapi/health for load balancers, per service, and while s
     body: { service: "users", status: "not_serving" },
   });
   assert.equal((await get("?service=nope")).status, 404);
+  // HEAD, as some load balancers check: the same status, no body.
+  const head = await fetch(`${server.url}/_microapi/health?service=users`, { method: "HEAD" });
+  assert.equal(head.status, 503);
+  assert.match(head.headers.get("content-type") ?? "", /^application\/json/);
+  assert.equal(await head.text(), "");
   app.health!.set("users", "serving");
   const connection = new Connection(server.url);
   const call = connection.unary("users/slow");
