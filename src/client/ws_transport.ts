@@ -139,6 +139,7 @@ export class WebSocketTransport implements ClientTransport {
       const link = WebSocketLink.connect(this.#socketUrl, {
         ...this.#options,
         maxBatchChars: CLIENT_BATCH_CHARS,
+        ...(DENO_CLIENT ? { maxPartBytes: 1024 } : {}),
       }, () => {
         if (this.#link === link) this.#link = undefined;
       });
@@ -161,12 +162,13 @@ function count(name: string, value: number, least: number): number {
 
 /**
  * Deno's WebSocket client (both APIs, Deno 2.9) leaves Nagle's algorithm on, so a write made while
- * an earlier one is unacknowledged waits for the server's delayed ACK, about 40 ms, unless the
- * server sends something first; and it writes a frame whose payload is over 1 KiB as two writes,
- * so such a frame waits whenever the socket is otherwise quiet (docs/runtimes.md). On Deno the
- * client therefore asks the server to answer every message at once (`?ack=1`, so the ACK rides on
- * the answer) and keeps its batches within 1 KiB. A single larger frame cannot be helped. Other
- * runtimes and browsers set TCP_NODELAY and need neither.
+ * an earlier one is unacknowledged waits for the server's delayed ACK, up to 40 ms, unless the
+ * server sends something first; and it writes a message whose payload is over 1 KiB as two
+ * writes, the header first, so such a message waits for that delayed ACK whenever nothing else is
+ * in flight (docs/runtimes.md). On Deno the client therefore asks the server to answer every
+ * message at once (`?ack=1`, so the ACK rides on the answer), keeps its batches within 1 KiB, and
+ * sends a larger frame in parts of at most 1024 bytes. Other runtimes and browsers set
+ * TCP_NODELAY and need none of it.
  */
 const DENO_CLIENT = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 

@@ -122,6 +122,11 @@ export interface HelloFrame {
   max_message_bytes: number;
   /** How many calls may be open at once. */
   max_calls: number;
+  /**
+   * The server joins a client message sent in parts (WebSocket messages beginning with `+`,
+   * docs/protocol.md). Servers before this say nothing.
+   */
+  parts?: boolean;
 }
 
 /** Response headers of a call; sent before its first message when there are any. */
@@ -340,6 +345,7 @@ export function decodeServerFrame(text: string): Decoded<ServerFrame> {
       if (!isId(value)) return fail(undefined, `the "hello" frame's "${field}" is not valid`);
       hello[field] = value;
     }
+    if (frame.parts === true) hello.parts = true;
     return { ok: true, frame: hello };
   }
   if (!isId(id)) return fail(undefined, `a ${JSON.stringify(type)} frame has no valid "id"`);

@@ -51,6 +51,7 @@ test("WebSocket: the server greets with its window and limits", async () => {
     max_window_bytes: 9000,
     max_message_bytes: 4194304,
     max_calls: 7,
+    parts: true,
   });
   assert.equal(raw.socket.protocol, "microapi.v1");
   await raw.close();
