@@ -53,6 +53,8 @@ export class WebSocketTransport implements ClientTransport {
     metadata: Headers;
     timeoutMs: number | undefined;
   };
+  /** The connection's metadata as the open frame carries it (undefined for none). */
+  #metadata: Record<string, string> | undefined;
   #socketUrl: string;
   #link: Promise<WebSocketLink> | undefined;
   #closed = false;
@@ -81,10 +83,17 @@ export class WebSocketTransport implements ClientTransport {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxQueuedCalls: count("maxQueuedCalls", options.maxQueuedCalls ?? 10_000, 0),
     };
+    this.#metadata = headersToRecord(this.#options.metadata);
   }
 
-  async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
-    return await unaryOverOpen(this.#start(route, "unary", options, { value: input }));
+  unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
+    let call: WebSocketClientCall;
+    try {
+      call = this.#start(route, "unary", options, { value: input });
+    } catch (error) {
+      return Promise.reject(error); // a bad option fails the call, it does not throw
+    }
+    return unaryOverOpen(call);
   }
 
   open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
@@ -111,7 +120,10 @@ export class WebSocketTransport implements ClientTransport {
     options: CallOptions,
     input?: { value: unknown },
   ): WebSocketClientCall {
-    const metadata = mergeMetadata(this.#options.metadata, options.metadata);
+    // Merged only when the call has metadata of its own; the connection's is read once.
+    const metadata = options.metadata === undefined
+      ? this.#metadata
+      : headersToRecord(mergeMetadata(this.#options.metadata, options.metadata));
     const call = new WebSocketClientCall({
       open: {
         service: route.service,
@@ -119,7 +131,7 @@ export class WebSocketTransport implements ClientTransport {
         ...(route.version === undefined ? {} : { version: route.version }),
         // The server answers a call made with the wrong pattern with a clear error.
         pattern,
-        ...(headersToRecord(metadata) ? { metadata: headersToRecord(metadata) } : {}),
+        ...(metadata ? { metadata } : {}),
         ...(input && input.value !== undefined ? { input: input.value } : {}),
       },
       window: this.#options.window,
