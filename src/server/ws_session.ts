@@ -495,7 +495,7 @@ export class WebSocketSession {
       onEnded: () => this.#calls.delete(frame.id),
     });
     this.#calls.set(frame.id, call);
-    admitted.run(call, call, { signal: call.peer.signal });
+    call.run(admitted);
   }
 
   /** Ends a call that never started. */
