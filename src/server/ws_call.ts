@@ -28,19 +28,9 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
 export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
   readonly id: number;
-  /**
-   * Ends the call from the transport's side (cancel, protocol error, socket closed): an RpcError
-   * reason ends it with that error, anything else as `cancelled` (see AdmittedCall.cancel; no
-   * AbortSignal per call).
-   */
-  readonly peer: { abort(reason?: unknown): void } = {
-    abort: (reason) => {
-      if (this.#admitted) this.#admitted.cancel(reason);
-      else this.#cancelled ??= { reason };
-    },
-  };
   #admitted: AdmittedCall | undefined;
   #cancelled: { reason: unknown } | undefined;
+  #peer: { abort(reason?: unknown): void } | undefined;
   #send: (frame: ServerFrame) => void;
   #sendText: (text: string) => void;
   #creditsEvery: number | undefined;
@@ -87,6 +77,20 @@ export class WebSocketServerCall implements MessageSource, CallSink {
       if (options.input.value !== undefined) this.#queue.push(options.input.value);
       this.#halfClosed = true;
     }
+  }
+
+  /**
+   * Ends the call from the transport's side (cancel, protocol error, socket closed): `abort()` with
+   * an RpcError ends it with that error, with anything else as `cancelled` (AdmittedCall.cancel:
+   * no AbortSignal per call, and this handle is made only for a call that is ended this way).
+   */
+  get peer(): { abort(reason?: unknown): void } {
+    return this.#peer ??= {
+      abort: (reason) => {
+        if (this.#admitted) this.#admitted.cancel(reason);
+        else this.#cancelled ??= { reason };
+      },
+    };
   }
 
   /**
