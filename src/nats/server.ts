@@ -304,7 +304,7 @@ class NatsServing {
       route: path,
       pattern: frame.pattern,
       transport: "nats",
-      metadata: new Headers(frame.metadata),
+      metadata: frame.metadata,
       timeout: frame.timeout_ms,
       timeoutSource: "frame",
     });

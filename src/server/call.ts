@@ -67,8 +67,11 @@ export interface IncomingCall {
   readonly pattern?: Pattern | undefined;
   /** `"http"`, `"websocket"`, `"memory"`: what handlers read as `ctx.transport`. */
   readonly transport: string;
-  /** Request metadata. */
-  readonly metadata: Headers;
+  /**
+   * Request metadata: Headers, or the record a frame carries (made into Headers only when the
+   * call reads them), or undefined for none.
+   */
+  readonly metadata: Headers | Record<string, string> | undefined;
   /**
    * The client's timeout as the wire carries it, unchecked: the header's text, or a frame's
    * value; undefined or null for none. Admission reads it with `readTimeout()`

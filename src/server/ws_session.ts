@@ -439,7 +439,7 @@ export class WebSocketSession {
       route: frame,
       pattern: frame.pattern,
       transport: "websocket",
-      metadata: new Headers(frame.metadata),
+      metadata: frame.metadata,
       // Already read by the frame codec (a bad one is a bad frame); admission's check is a no-op.
       timeout: frame.timeout_ms,
       timeoutSource: "frame",
