@@ -156,9 +156,7 @@ export abstract class ClientCallState implements ClientCall {
    * methods and `release()` may be called.
    */
   protected watchSignal(): void {
-    const signal = this.control.signal;
-    if (signal.aborted) this.cancel(signal.reason);
-    else signal.addEventListener("abort", () => this.cancel(signal.reason), { once: true });
+    this.control.listen((reason) => this.cancel(reason));
   }
 
   // ---- for the wire: what it reports ----
@@ -182,7 +180,7 @@ export abstract class ClientCallState implements ClientCall {
   protected onMessage(message: unknown): void {
     if (this.#finished) return;
     // A server may send headers only when it has some; the callback fires anyway.
-    if (!this.#headersSeen) this.onHeaders(new Headers());
+    if (!this.#headersSeen) this.#noHeaders();
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = undefined;
@@ -197,12 +195,13 @@ export abstract class ClientCallState implements ClientCall {
    * The server ended the call: with its status and trailers.
    *
    * @param error The call's error, or undefined for success.
-   * @param trailers The trailers.
+   * @param trailers The trailers; undefined when the server sent none (`onTrailers` then gets
+   * empty headers, made only when there is a callback).
    */
-  protected onEnd(error: RpcError | undefined, trailers: Headers): void {
+  protected onEnd(error: RpcError | undefined, trailers: Headers | undefined): void {
     if (this.#finished) return;
-    if (!this.#headersSeen) this.onHeaders(new Headers());
-    this.#options.onTrailers?.(trailers);
+    if (!this.#headersSeen) this.#noHeaders();
+    this.#options.onTrailers?.(trailers ?? new Headers());
     if (error) return this.#fail(error);
     this.#finish();
     this.#waiter?.resolve(DONE);
@@ -274,6 +273,13 @@ export abstract class ClientCallState implements ClientCall {
     );
     await this.#pulling;
     return await this.receive();
+  }
+
+  /** The call got no headers before its first message or its end: `onHeaders` gets empty ones. */
+  #noHeaders(): void {
+    this.#headersSeen = true;
+    // Made only for a callback: most calls have none.
+    this.#options.onHeaders?.(new Headers());
   }
 
   #fail(error: RpcError): void {

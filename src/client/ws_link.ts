@@ -66,6 +66,12 @@ export interface WebSocketLinkOptions {
   maxBatchChars: number;
   /** How many calls may wait for a slot when the server's `max_calls` are all taken. */
   maxQueuedCalls: number;
+  /**
+   * The largest WebSocket message to send, in bytes: a longer one is sent in parts (see
+   * {@linkcode sendInParts}) when the server joins parts (its hello says `parts`), whole
+   * otherwise. Unset: no limit.
+   */
+  maxPartBytes?: number;
 }
 
 /**
@@ -103,7 +109,12 @@ export class WebSocketLink {
     this.hello = hello;
     this.#onDead = onDead;
     this.#maxQueued = options.maxQueuedCalls;
-    this.#batcher = new FrameBatcher((text) => socket.send(text), options.maxBatchChars);
+    this.#batcher = new FrameBatcher(
+      options.maxPartBytes && hello.parts
+        ? sendInParts(socket, options.maxPartBytes)
+        : (text) => socket.send(text),
+      options.maxBatchChars,
+    );
     this.#keepalive = new Keepalive(options.keepaliveMs, {
       ping: () => this.send({ type: "ping" }),
       dead: (silence) => {
@@ -310,4 +321,60 @@ export class WebSocketLink {
     for (const call of calls) call.lost(error);
     this.#onDead();
   }
+}
+
+/**
+ * Sends a text as WebSocket messages whose payloads are at most `maxBytes` bytes of UTF-8 each:
+ * every one but the last is `+` and a piece of the text (the server joins them,
+ * docs/protocol.md). A piece never ends inside a surrogate pair.
+ *
+ * @param socket The socket.
+ * @param maxBytes The largest payload, in bytes (at least 8).
+ * @returns The send function for the batcher.
+ */
+export function sendInParts(socket: ClientSocket, maxBytes: number): (text: string) => void {
+  return (text) => {
+    // A character is at most 3 bytes (a surrogate pair, 2 characters, is 4) and at least 1.
+    if (text.length * 3 <= maxBytes) return socket.send(text);
+    if (text.length <= maxBytes && utf8Bytes(text) <= maxBytes) return socket.send(text);
+    let start = 0;
+    let bytes = 0; // of text[start, i)
+    for (let i = 0; i < text.length;) {
+      const c = text.charCodeAt(i);
+      const next = text.charCodeAt(i + 1);
+      const pair = c >= 0xd800 && c < 0xdc00 && next >= 0xdc00 && next < 0xe000;
+      const size = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+      // With its `+`, the piece would pass `maxBytes`: it ends before this character.
+      if (bytes > 0 && 1 + bytes + size > maxBytes) {
+        socket.send("+" + text.slice(start, i));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+      i += pair ? 2 : 1;
+    }
+    socket.send(start === 0 ? text : text.slice(start));
+  };
+}
+
+/** The length of a text in UTF-8 (a lone surrogate counts 3, as U+FFFD). */
+function utf8Bytes(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Beyond the 1 counted: 1 more for U+0080..U+07FF, 2 for the rest; a pair's 2 units, 1 each.
+    if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c < 0xe000 && isPair(text, i)) ? 1 : 2;
+  }
+  return bytes;
+}
+
+/** True when text[i] is half of a surrogate pair. */
+function isPair(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0xdc00) {
+    const next = text.charCodeAt(i + 1);
+    return next >= 0xdc00 && next < 0xe000;
+  }
+  const prev = text.charCodeAt(i - 1);
+  return prev >= 0xd800 && prev < 0xdc00;
 }

@@ -53,6 +53,8 @@ export class WebSocketTransport implements ClientTransport {
     metadata: Headers;
     timeoutMs: number | undefined;
   };
+  /** The connection's metadata as the open frame carries it (undefined for none). */
+  #metadata: Record<string, string> | undefined;
   #socketUrl: string;
   #link: Promise<WebSocketLink> | undefined;
   #closed = false;
@@ -81,10 +83,17 @@ export class WebSocketTransport implements ClientTransport {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       maxQueuedCalls: count("maxQueuedCalls", options.maxQueuedCalls ?? 10_000, 0),
     };
+    this.#metadata = headersToRecord(this.#options.metadata);
   }
 
-  async unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
-    return await unaryOverOpen(this.#start(route, "unary", options, { value: input }));
+  unary(route: Route, input: unknown, options: CallOptions): Promise<unknown> {
+    let call: WebSocketClientCall;
+    try {
+      call = this.#start(route, "unary", options, { value: input });
+    } catch (error) {
+      return Promise.reject(error); // a bad option fails the call, it does not throw
+    }
+    return unaryOverOpen(call);
   }
 
   open(route: Route, pattern: Pattern, options: CallOptions, input?: unknown): ClientCall {
@@ -111,7 +120,10 @@ export class WebSocketTransport implements ClientTransport {
     options: CallOptions,
     input?: { value: unknown },
   ): WebSocketClientCall {
-    const metadata = mergeMetadata(this.#options.metadata, options.metadata);
+    // Merged only when the call has metadata of its own; the connection's is read once.
+    const metadata = options.metadata === undefined
+      ? this.#metadata
+      : headersToRecord(mergeMetadata(this.#options.metadata, options.metadata));
     const call = new WebSocketClientCall({
       open: {
         service: route.service,
@@ -119,7 +131,7 @@ export class WebSocketTransport implements ClientTransport {
         ...(route.version === undefined ? {} : { version: route.version }),
         // The server answers a call made with the wrong pattern with a clear error.
         pattern,
-        ...(headersToRecord(metadata) ? { metadata: headersToRecord(metadata) } : {}),
+        ...(metadata ? { metadata } : {}),
         ...(input && input.value !== undefined ? { input: input.value } : {}),
       },
       window: this.#options.window,
@@ -139,6 +151,7 @@ export class WebSocketTransport implements ClientTransport {
       const link = WebSocketLink.connect(this.#socketUrl, {
         ...this.#options,
         maxBatchChars: CLIENT_BATCH_CHARS,
+        ...(DENO_CLIENT ? { maxPartBytes: 1024 } : {}),
       }, () => {
         if (this.#link === link) this.#link = undefined;
       });
@@ -161,12 +174,13 @@ function count(name: string, value: number, least: number): number {
 
 /**
  * Deno's WebSocket client (both APIs, Deno 2.9) leaves Nagle's algorithm on, so a write made while
- * an earlier one is unacknowledged waits for the server's delayed ACK, about 40 ms, unless the
- * server sends something first; and it writes a frame whose payload is over 1 KiB as two writes,
- * so such a frame waits whenever the socket is otherwise quiet (docs/runtimes.md). On Deno the
- * client therefore asks the server to answer every message at once (`?ack=1`, so the ACK rides on
- * the answer) and keeps its batches within 1 KiB. A single larger frame cannot be helped. Other
- * runtimes and browsers set TCP_NODELAY and need neither.
+ * an earlier one is unacknowledged waits for the server's delayed ACK, up to 40 ms, unless the
+ * server sends something first; and it writes a message whose payload is over 1 KiB as two
+ * writes, the header first, so such a message waits for that delayed ACK whenever nothing else is
+ * in flight (docs/runtimes.md). On Deno the client therefore asks the server to answer every
+ * message at once (`?ack=1`, so the ACK rides on the answer), keeps its batches within 1 KiB, and
+ * sends a larger frame in parts of at most 1024 bytes. Other runtimes and browsers set
+ * TCP_NODELAY and need none of it.
  */
 const DENO_CLIENT = typeof (globalThis as { Deno?: unknown }).Deno === "object";
 

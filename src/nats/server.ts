@@ -304,7 +304,7 @@ class NatsServing {
       route: path,
       pattern: frame.pattern,
       transport: "nats",
-      metadata: new Headers(frame.metadata),
+      metadata: frame.metadata,
       timeout: frame.timeout_ms,
       timeoutSource: "frame",
     });
@@ -347,7 +347,7 @@ class NatsServing {
     // The client may send a window of messages; this first frame also tells it where to.
     if (streamed) out.push({ type: "credit", id: 0, n: this.#window });
     this.#running++;
-    admitted.run(call, call, { signal: call.peer.signal }).finally(() => {
+    call.run(admitted).finally(() => {
       this.#calls.delete(id);
       if (--this.#running === 0) {
         this.#idle?.resolve();

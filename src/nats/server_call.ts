@@ -1,6 +1,6 @@
 import type { RpcError } from "../protocol/rpc_error.ts";
 import type { ClientFrame, ServerFrame } from "../protocol/ws_frames.ts";
-import type { CallSink, MessageSource } from "../server/call.ts";
+import type { AdmittedCall, CallSink, MessageSource } from "../server/call.ts";
 import { WebSocketServerCall } from "../server/ws_call.ts";
 import { FrameIn, type FrameOut } from "./wire.ts";
 
@@ -59,9 +59,19 @@ export class NatsServerCall implements MessageSource, CallSink {
     });
   }
 
-  /** Aborted when the client cancels, goes away, or breaks the protocol. */
-  get peer(): AbortController {
+  /** Ends the call when the client cancels, goes away, or breaks the protocol. */
+  get peer(): { abort(reason?: unknown): void } {
     return this.frames.peer;
+  }
+
+  /**
+   * Runs the call through the pipeline, with this call as its messages and sink.
+   *
+   * @param admitted What admission let in.
+   * @returns When the call has ended.
+   */
+  run(admitted: AdmittedCall): Promise<void> {
+    return this.frames.run(admitted, this);
   }
 
   /**

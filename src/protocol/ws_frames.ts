@@ -122,6 +122,11 @@ export interface HelloFrame {
   max_message_bytes: number;
   /** How many calls may be open at once. */
   max_calls: number;
+  /**
+   * The server joins a client message sent in parts (WebSocket messages beginning with `+`,
+   * docs/protocol.md). Servers before this say nothing.
+   */
+  parts?: boolean;
 }
 
 /** Response headers of a call; sent before its first message when there are any. */
@@ -218,6 +223,25 @@ function isStringRecord(value: unknown): value is Record<string, string> {
     Object.values(value).every((v) => typeof v === "string");
 }
 
+/** An HTTP header name (a token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What a header value may not hold: NUL, CR, LF, or a character past U+00FF. */
+const BAD_HEADER_VALUE = /[\0\r\n\u0100-\uffff]/;
+
+/** Why a record cannot be headers (what `new Headers()` would throw on), or undefined. */
+function badHeader(record: Record<string, string>): string | undefined {
+  for (const name in record) {
+    if (!HEADER_NAME.test(name)) {
+      return `has an invalid header name: ${JSON.stringify(name.slice(0, 40))}`;
+    }
+    if (BAD_HEADER_VALUE.test(record[name]!)) {
+      return `has an invalid value for ${JSON.stringify(name.slice(0, 40))} (no NUL, CR or LF, ` +
+        "and only characters up to U+00FF)";
+    }
+  }
+  return undefined;
+}
+
 function fail<F>(id: unknown, reason: string, malformed = false): Decoded<F> {
   return { ok: false, problem: { id: isId(id) ? id : undefined, reason, malformed } };
 }
@@ -268,6 +292,10 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
       }
       if (metadata !== undefined && !isStringRecord(metadata)) {
         return fail(id, '"metadata" must be an object of string values');
+      }
+      if (metadata !== undefined) {
+        const bad = badHeader(metadata as Record<string, string>);
+        if (bad) return fail(id, `"metadata" ${bad}`);
       }
       let timeout: number | undefined;
       try {
@@ -340,6 +368,7 @@ export function decodeServerFrame(text: string): Decoded<ServerFrame> {
       if (!isId(value)) return fail(undefined, `the "hello" frame's "${field}" is not valid`);
       hello[field] = value;
     }
+    if (frame.parts === true) hello.parts = true;
     return { ok: true, frame: hello };
   }
   if (!isId(id)) return fail(undefined, `a ${JSON.stringify(type)} frame has no valid "id"`);

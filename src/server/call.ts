@@ -67,8 +67,11 @@ export interface IncomingCall {
   readonly pattern?: Pattern | undefined;
   /** `"http"`, `"websocket"`, `"memory"`: what handlers read as `ctx.transport`. */
   readonly transport: string;
-  /** Request metadata. */
-  readonly metadata: Headers;
+  /**
+   * Request metadata: Headers, or the record a frame carries (made into Headers only when the
+   * call reads them), or undefined for none.
+   */
+  readonly metadata: Headers | Record<string, string> | undefined;
   /**
    * The client's timeout as the wire carries it, unchecked: the header's text, or a frame's
    * value; undefined or null for none. Admission reads it with `readTimeout()`
@@ -124,6 +127,16 @@ export interface AdmittedCall {
    * @throws {TypeError} (as a rejection) When the call was run already.
    */
   run(messages: MessageSource, sink: CallSink, options?: RunOptions): Promise<void>;
+  /**
+   * Ends the call from the transport's side, as aborting `RunOptions.signal` does, without the
+   * cost of an AbortSignal per call (a transport that multiplexes calls on a connection ends one
+   * on a cancel frame). With an RpcError the call ends with that error (the call broke the
+   * protocol); with anything else it ends as `cancelled`. Before `run()`, the call ends as soon as
+   * it runs; after the call has ended, it does nothing.
+   *
+   * @param reason Why.
+   */
+  cancel(reason?: unknown): void;
 }
 
 /** Where the pipeline sends the response. Calls come in order: open, send*, close. */

@@ -50,8 +50,11 @@ export interface CallInit {
   pattern: Pattern;
   /** `"http"`, `"websocket"`, `"memory"`. */
   transport: string;
-  /** Request metadata. */
-  metadata: Headers;
+  /**
+   * Request metadata; a record (a WebSocket or NATS frame's) is made into Headers when the call
+   * first reads it, undefined for none.
+   */
+  metadata: Headers | Record<string, string> | undefined;
   /** The timeout the client asked for, in milliseconds, as readTimeout() read it. */
   timeoutMs: number | undefined;
   /** Starts watching for the client going away; see RunOptions.watchPeer. */
@@ -87,8 +90,8 @@ export class CallContext implements MiddlewareContext {
   readonly version: number | undefined;
   readonly pattern: Pattern;
   readonly transport: string;
-  readonly metadata: Headers;
   readonly deadline: number | undefined;
+  #metadata: Headers | Record<string, string> | undefined;
   #controller: AbortController | undefined;
   #reason: RpcError | undefined;
   #watchPeer: ((abort: () => void) => void) | undefined;
@@ -102,6 +105,15 @@ export class CallContext implements MiddlewareContext {
   #deps: Record<string, unknown> = {};
   #pastMiddleware = false;
 
+  /** Request metadata (made from the frame's record on first use, for a WebSocket or NATS call). */
+  get metadata(): Headers {
+    const metadata = this.#metadata;
+    if (metadata instanceof Headers) return metadata;
+    const headers = new Headers(metadata);
+    this.#metadata = headers;
+    return headers;
+  }
+
   /**
    * Creates the context and starts the deadline timer.
    *
@@ -113,7 +125,7 @@ export class CallContext implements MiddlewareContext {
     this.version = init.version;
     this.pattern = init.pattern;
     this.transport = init.transport;
-    this.metadata = init.metadata;
+    this.#metadata = init.metadata;
     this.#state = init.state;
     this.#overrides = init.overrides;
     this.#watchPeer = init.watchPeer;

@@ -79,6 +79,8 @@ export class PipelineCall implements AdmittedCall {
   #output: unknown;
   /** Messages sent (streams). */
   #sent = 0;
+  /** Why the transport ended the call before it ran. */
+  #cancelled: RpcError | undefined;
 
   /**
    * Prepares an admitted call.
@@ -124,15 +126,21 @@ export class PipelineCall implements AdmittedCall {
     return this.#run(this.#env.inFlight.add(this.#ctx), options?.signal);
   }
 
+  cancel(reason?: unknown): void {
+    // A transport may end the call with the reason it should end with (a WebSocket call that broke
+    // the protocol); otherwise the peer went away or cancelled.
+    const error = RpcError.is(reason) ? reason : peerGone();
+    if (this.#ctx) this.#ctx.abort(error);
+    else this.#cancelled ??= error;
+  }
+
   async #run(ticket: number, peer: AbortSignal | undefined): Promise<void> {
     const ctx = this.#ctx;
     const { entry } = this;
     const env = this.#env;
     const sink = this.#sink;
-    // A transport may abort with the reason the call should end with (a WebSocket call that broke
-    // the protocol); otherwise the peer went away or cancelled.
-    const onPeerAbort = peer &&
-      (() => ctx.abort(RpcError.is(peer.reason) ? peer.reason : peerGone()));
+    if (this.#cancelled) ctx.abort(this.#cancelled);
+    const onPeerAbort = peer && (() => this.cancel(peer.reason));
     if (peer?.aborted) onPeerAbort!();
     else if (onPeerAbort) peer!.addEventListener("abort", onPeerAbort);
     let error: RpcError | undefined;

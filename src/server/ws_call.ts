@@ -3,7 +3,8 @@ import { InboundCredit, OutboundCredit } from "../protocol/credit.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
 import { headersToRecord } from "../protocol/stream_lines.ts";
 import { encodeFrame, type ServerFrame } from "../protocol/ws_frames.ts";
-import type { CallSink, MessageSource } from "./call.ts";
+import type { AdmittedCall, CallSink, MessageSource } from "./call.ts";
+import { EMPTY_HEADERS } from "./call_context.ts";
 
 const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined };
 
@@ -27,8 +28,9 @@ const DONE: IteratorResult<unknown, undefined> = { done: true, value: undefined 
 export class WebSocketServerCall implements MessageSource, CallSink {
   /** The call id, chosen by the client. */
   readonly id: number;
-  /** Aborted to end the call from the transport's side (cancel, protocol error, socket closed). */
-  readonly peer: AbortController = new AbortController();
+  #admitted: AdmittedCall | undefined;
+  #cancelled: { reason: unknown } | undefined;
+  #peer: { abort(reason?: unknown): void } | undefined;
   #send: (frame: ServerFrame) => void;
   #sendText: (text: string) => void;
   #creditsEvery: number | undefined;
@@ -75,6 +77,34 @@ export class WebSocketServerCall implements MessageSource, CallSink {
       if (options.input.value !== undefined) this.#queue.push(options.input.value);
       this.#halfClosed = true;
     }
+  }
+
+  /**
+   * Ends the call from the transport's side (cancel, protocol error, socket closed): `abort()` with
+   * an RpcError ends it with that error, with anything else as `cancelled` (AdmittedCall.cancel:
+   * no AbortSignal per call, and this handle is made only for a call that is ended this way).
+   */
+  get peer(): { abort(reason?: unknown): void } {
+    return this.#peer ??= {
+      abort: (reason) => {
+        if (this.#admitted) this.#admitted.cancel(reason);
+        else this.#cancelled ??= { reason };
+      },
+    };
+  }
+
+  /**
+   * Runs the call through the pipeline, with this call as its messages and its sink.
+   *
+   * @param admitted What admission let in.
+   * @param through The messages and sink the pipeline sees, when a wrapper stands in front of
+   *   this call (a NATS call); this call by default.
+   * @returns When the call has ended.
+   */
+  run(admitted: AdmittedCall, through: MessageSource & CallSink = this): Promise<void> {
+    this.#admitted = admitted;
+    if (this.#cancelled) admitted.cancel(this.#cancelled.reason);
+    return admitted.run(through, through);
   }
 
   /** True once the final status has been sent. */
@@ -174,7 +204,7 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   // ---- CallSink: what the pipeline writes ----
 
   open(headers: Headers): void {
-    const metadata = headersToRecord(headers);
+    const metadata = headers === EMPTY_HEADERS ? undefined : headersToRecord(headers);
     if (metadata) this.#send({ type: "headers", id: this.id, metadata });
   }
 
@@ -211,13 +241,15 @@ export class WebSocketServerCall implements MessageSource, CallSink {
   close(error: RpcError | undefined, trailers: Headers): void {
     if (this.#ended) return;
     this.#ended = true;
-    const record = headersToRecord(trailers);
-    this.#send({
-      type: "end",
-      id: this.id,
-      ...(error ? error.toBody() : { code: "ok" }),
-      ...(record ? { trailers: record } : {}),
-    });
+    const record = trailers === EMPTY_HEADERS ? undefined : headersToRecord(trailers);
+    this.#send(
+      !error && !record ? { type: "end", id: this.id, code: "ok" } : {
+        type: "end",
+        id: this.id,
+        ...(error ? error.toBody() : { code: "ok" }),
+        ...(record ? { trailers: record } : {}),
+      },
+    );
     this.#outbound.release();
     this.#onEnded();
   }

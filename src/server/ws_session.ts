@@ -57,6 +57,9 @@ export interface WebSocketSessionEnv {
  */
 export const ENVELOPE_BYTES = 16 * 1024;
 
+/** `+`: a client message that begins with it is a part of a longer one, not its last. */
+const PART = 0x2b;
+
 /**
  * One WebSocket connection on the server: many concurrent calls, each with an id, each run
  * through the same pipeline as HTTP calls. Runtime-neutral: adapters feed it messages and closes.
@@ -90,6 +93,9 @@ export class WebSocketSession {
   #pongHeld = false;
   /** Resolves when the socket can take more, for calls that wait to send. */
   #drained: PromiseWithResolvers<void> | undefined;
+  /** The parts of a client message sent in parts, until its last part (see `receive`). */
+  #parts: string[] = [];
+  #partsChars = 0;
 
   /**
    * Starts a session and greets the client with the connection's limits.
@@ -122,6 +128,7 @@ export class WebSocketSession {
       max_window_bytes: settings.maxWindowBytes,
       max_message_bytes: env.limits.maxMessageBytes,
       max_calls: settings.maxCalls,
+      parts: true,
     });
   }
 
@@ -176,11 +183,17 @@ export class WebSocketSession {
     if (typeof data !== "string") {
       return this.close(CloseCode.unsupportedData, "Binary messages are not supported");
     }
-    const size = this.#measure(data);
-    if (size === "refused") return;
-    for (const text of splitFrames(data)) {
-      this.#frame(text, size === "large");
-      if (this.#closed) return;
+    if (data.charCodeAt(0) === PART) {
+      // Not the last part of a message sent in parts: held until that comes.
+      if (!this.#part(data)) return;
+    } else {
+      if (this.#parts.length > 0) data = this.#joinParts(data);
+      const size = this.#measure(data);
+      if (size === "refused") return;
+      for (const text of splitFrames(data)) {
+        this.#frame(text, size === "large");
+        if (this.#closed) return;
+      }
     }
     // Something goes back at once, so the client's TCP ACK rides on it (docs/protocol.md); not
     // while the socket is full, when something is on its way anyway.
@@ -199,6 +212,7 @@ export class WebSocketSession {
     this.#batcher.dispose();
     this.#held = [];
     this.#heldChars = 0;
+    this.#parts = [];
     this.#drained?.resolve();
     this.#drained = undefined;
     for (const call of this.#calls.values()) call.peer.abort();
@@ -249,6 +263,36 @@ export class WebSocketSession {
     const reason = `The client is not reading: ${held} characters waiting to be sent`;
     this.#socket.close(CloseCode.policyViolation, reason);
     this.closed(CloseCode.policyViolation, reason);
+  }
+
+  /**
+   * Holds one part of a message sent in parts (docs/protocol.md); past the largest message the
+   * socket is closed with 1009, as for a whole message.
+   *
+   * @returns False when the socket was closed.
+   */
+  #part(data: string): boolean {
+    this.#partsChars += data.length - 1;
+    // A character is at least a byte: more characters than the allowance are surely over it.
+    const allowance = this.#env.limits.maxMessageBytes + ENVELOPE_BYTES;
+    if (this.#partsChars > allowance) {
+      this.close(
+        CloseCode.messageTooBig,
+        `A WebSocket message exceeds the limit of ${allowance} bytes`,
+      );
+      return false;
+    }
+    this.#parts.push(data.slice(1));
+    return true;
+  }
+
+  /** The whole message, given its last part. */
+  #joinParts(last: string): string {
+    this.#parts.push(last);
+    const whole = this.#parts.join("");
+    this.#parts = [];
+    this.#partsChars = 0;
+    return whole;
   }
 
   /**
@@ -395,7 +439,7 @@ export class WebSocketSession {
       route: frame,
       pattern: frame.pattern,
       transport: "websocket",
-      metadata: new Headers(frame.metadata),
+      metadata: frame.metadata,
       // Already read by the frame codec (a bad one is a bad frame); admission's check is a no-op.
       timeout: frame.timeout_ms,
       timeoutSource: "frame",
@@ -451,7 +495,7 @@ export class WebSocketSession {
       onEnded: () => this.#calls.delete(frame.id),
     });
     this.#calls.set(frame.id, call);
-    admitted.run(call, call, { signal: call.peer.signal });
+    call.run(admitted);
   }
 
   /** Ends a call that never started. */

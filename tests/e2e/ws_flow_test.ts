@@ -88,6 +88,74 @@ test("WebSocket flow: a slow handler holds client sends to its window, memory fl
   assert.ok(peak < 48 * MB, `the heap grew by ${(peak / MB).toFixed(1)} MB`);
 });
 
+/**
+ * Sends `n` messages of ~1 KB on a client stream and on a bidi echo, and says how long each took.
+ * Messages over 1 KiB are what Deno's WebSocket client writes as two TCP writes (docs/runtimes.md).
+ */
+async function oneKilobyteFlows(connection: Connection, n: number) {
+  const pad = "x".repeat(1000);
+  let started = performance.now();
+  const upload = connection.clientStream("probes/slow_sum");
+  for (let i = 0; i < n; i++) await upload.send({ i, pad });
+  assert.deepEqual(await upload.end(), { count: n, sum: 0 });
+  const clientStreamMs = performance.now() - started;
+  started = performance.now();
+  const echo = connection.bidiStream("chat/echo");
+  const reading = (async () => {
+    let read = 0;
+    for await (const _ of echo) read++;
+    return read;
+  })();
+  for (let i = 0; i < n; i++) await echo.send({ text: pad });
+  await echo.end();
+  assert.equal(await reading, n);
+  return { clientStreamMs, bidiMs: performance.now() - started };
+}
+
+// Not a speed test: these bounds guard a cliff. Before the client sent large messages in parts, a
+// Deno client's 1 KB messages waited for the server's delayed ACK once per credit round trip:
+// 2 000 of them took 5.4 s each way, here 0.1-0.15 s (Bun's client: 0.08 s). The bounds are ~8x
+// the fixed figures, so a loaded machine passes and the 40 ms stalls do not.
+const FLOW_BOUND_MS = 1500;
+
+test(`WebSocket flow: 1 KB messages from a ${runtime} client are not held by TCP`, async () => {
+  await using s = await setup({ websocket: { window: 16 } }, 16);
+  await s.connection.unary("probes/ping");
+  const { clientStreamMs, bidiMs } = await oneKilobyteFlows(s.connection, 2000);
+  assert.ok(
+    clientStreamMs < FLOW_BOUND_MS,
+    `2000 client-stream messages took ${clientStreamMs} ms`,
+  );
+  assert.ok(bidiMs < FLOW_BOUND_MS, `2000 bidi messages took ${bidiMs} ms`);
+});
+
+test(`WebSocket flow: 1 KB messages from a ${runtime} client to a ${other()} server are not held by TCP`, async () => {
+  const server = runProgram(other(), "fixture_server.ts", [
+    "0",
+    "-",
+    JSON.stringify({ websocket: { window: 16 } }),
+  ]);
+  const url = String((await within(server.ready, 30_000, `the ${other()} server`)).url);
+  const connection = new Connection(url, { transport: "ws", window: 16 });
+  try {
+    await connection.unary("probes/ping");
+    const { clientStreamMs, bidiMs } = await oneKilobyteFlows(connection, 2000);
+    assert.ok(
+      clientStreamMs < FLOW_BOUND_MS,
+      `2000 client-stream messages took ${clientStreamMs} ms`,
+    );
+    assert.ok(bidiMs < FLOW_BOUND_MS, `2000 bidi messages took ${bidiMs} ms`);
+  } finally {
+    await connection.close();
+    server.kill();
+    await server.exited;
+  }
+});
+
+function other(): "deno" | "bun" {
+  return runtime === "deno" ? "bun" : "deno";
+}
+
 test("WebSocket flow: a paused handler makes send() wait", async () => {
   await using s = await setup({ websocket: { window: 8 } });
   const call = s.connection.clientStream("probes/slow_reader");

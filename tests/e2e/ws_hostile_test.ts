@@ -51,6 +51,7 @@ test("WebSocket: the server greets with its window and limits", async () => {
     max_window_bytes: 9000,
     max_message_bytes: 4194304,
     max_calls: 7,
+    parts: true,
   });
   assert.equal(raw.socket.protocol, "microapi.v1");
   await raw.close();
@@ -430,4 +431,30 @@ test("WebSocket: app.fetch alone answers the endpoint with 426", async () => {
   );
   assert.equal(response.status, 426);
   assert.match((await response.json()).message, /WebSocket upgrades need app.serve\(\)/);
+});
+
+test("WebSocket: metadata that cannot be headers fails that call with invalid_argument", async () => {
+  const errors: unknown[] = [];
+  await using server = await serve({ onError: (error) => errors.push(error) });
+  const raw = await rawSocket(server.url);
+  const stillHealthy = await healthyCall(raw);
+  const bad = [{ "bad name": "x" }, { "x-a": "line\nbreak" }, { "x-b": "\u20ac" }];
+  for (const [i, metadata] of bad.entries()) {
+    raw.sendFrames({ type: "open", id: 2 + i, service: "probes", method: "metadata", metadata });
+    const ended = await raw.frame(end(2 + i));
+    assert.equal(ended.code, "invalid_argument", JSON.stringify(ended));
+    assert.match(String(ended.message), /"metadata" has an invalid/);
+  }
+  raw.sendFrames({
+    type: "open",
+    id: 9,
+    service: "probes",
+    method: "metadata",
+    metadata: { "x-caller": "  caf\u00e9  " },
+  });
+  const message = await raw.frame((f) => f.type === "message" && f.id === 9);
+  assert.deepEqual(message.data, { caller: "caf\u00e9" });
+  await stillHealthy();
+  assert.deepEqual(errors, [], "no server error");
+  await raw.close();
 });

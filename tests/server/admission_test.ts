@@ -222,3 +222,54 @@ test("admission: running a call counts it in flight; once shutdown begins, calls
     await server.shutdown();
   }
 });
+
+test("admission: cancel() ends a running call, with its RpcError or as cancelled; before run(), at once", async () => {
+  let aborted: unknown;
+  let started = 0;
+  const waits = new Service("waits").method("wait", { output: z.object({}) }, async (_i, ctx) => {
+    started++;
+    await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+    aborted = ctx.signal.reason;
+    return {};
+  });
+  const app = new MicroAPI({ services: [waits] });
+  const announce = () =>
+    admitted(
+      app.admission.admit({ route: "/waits/wait", transport: "t", metadata: new Headers() }),
+    );
+
+  // While it runs, a plain cancel is the peer going away.
+  const running = announce();
+  const sink = recorder();
+  const done = running.run(source([]), sink);
+  await sleep(10);
+  assert.equal(started, 1);
+  running.cancel();
+  await done;
+  assert.equal(sink.error?.code, "cancelled");
+  assert.equal(sink.error?.message, "The client cancelled the call");
+  assert.equal(aborted, sink.error, "the handler's signal aborted with the call's status");
+  running.cancel(new RpcError("internal", "late")); // after the end: nothing happens
+  assert.equal(sink.error?.code, "cancelled");
+
+  // An RpcError is the status the call ends with (a call that broke the transport's protocol).
+  const broken = announce();
+  const brokenSink = recorder();
+  const brokenDone = broken.run(source([]), brokenSink);
+  await sleep(10);
+  broken.cancel(new RpcError("invalid_argument", "Bad frame: out of credit"));
+  await brokenDone;
+  assert.equal(brokenSink.error?.code, "invalid_argument");
+  assert.equal(brokenSink.error?.message, "Bad frame: out of credit");
+
+  // Cancelled before it runs: it ends at once, and the handler never starts.
+  const early = announce();
+  early.cancel();
+  const earlySink = recorder();
+  const earlySource = source([]);
+  await early.run(earlySource, earlySink);
+  assert.equal(earlySink.error?.code, "cancelled");
+  assert.equal(earlySource.cancelled, true);
+  assert.equal(started, 2, "the handler of the early cancelled call never ran");
+  assert.equal(app.activeCalls, 0);
+});

@@ -109,3 +109,32 @@ test("WebSocketSession: frames held past the queue limit close the socket with 1
   assert.equal(ws.queuedChars, 0);
   assert.equal(app.activeCalls, 0);
 });
+
+test("WebSocketSession: a message sent in parts is joined; parts past the limit close with 1009", async () => {
+  const { ws, state, frames } = session();
+  await sleep(0);
+  assert.equal(frames()[0].parts, true, "the hello says the server joins parts");
+  const open = JSON.stringify({
+    type: "open",
+    id: 1,
+    service: "users",
+    method: "get_user",
+    input: { user_id: 7 },
+  });
+  // Cut anywhere, even inside a frame's JSON; a part alone is not a frame.
+  ws.receive("+" + open.slice(0, 10));
+  ws.receive("+" + open.slice(10, 30));
+  assert.equal(state.closed, undefined);
+  ws.receive(open.slice(30) + '\n{"type":"ping"}');
+  await waitFor(() => frames().some((f) => f.type === "end"), "the call's end");
+  assert.deepEqual(frames().find((f) => f.type === "message")?.data, {
+    username: "user7",
+    age: 30,
+  });
+  assert.ok(frames().some((f) => f.type === "pong"), "the frame after the join is read too");
+  // The limit holds for the joined message: 1024 bytes plus the 16 KiB envelope allowance.
+  for (let i = 0; i < 17; i++) ws.receive("+" + "x".repeat(1023));
+  assert.equal(state.closed, undefined);
+  ws.receive("+" + "x".repeat(1023));
+  assert.equal((state.closed as { code: number } | undefined)?.code, 1009);
+});
