@@ -1,5 +1,7 @@
 import { FrameBatcher } from "../protocol/frame_batcher.ts";
 import { RpcError } from "../protocol/rpc_error.ts";
+import type { Route } from "../protocol/route.ts";
+import type { Pattern } from "../schema/pattern.ts";
 import {
   type ClientFrame,
   CloseCode,
@@ -22,6 +24,33 @@ export type CallFrame = HeadersFrame | MessageFrame | CreditFrame | EndFrame;
 
 /** What an open frame carries besides its type and id. */
 export type OpenFields = Omit<OpenFrame, "type" | "id">;
+
+/**
+ * The open frame's fields of a call, as every transport that speaks the frame protocol sends them
+ * (the WebSocket transport, NATS). The server answers a call made with the wrong pattern with a
+ * clear error, so the pattern always goes.
+ *
+ * @param route The method.
+ * @param pattern The call's pattern.
+ * @param metadata The call's metadata, if any.
+ * @param input For a call whose input is not streamed: the one input (`value` undefined for none).
+ * @returns The fields.
+ */
+export function openFields(
+  route: Route,
+  pattern: Pattern,
+  metadata: Record<string, string> | undefined,
+  input: { value: unknown } | undefined,
+): OpenFields {
+  return {
+    service: route.service,
+    method: route.method,
+    ...(route.version === undefined ? {} : { version: route.version }),
+    pattern,
+    ...(metadata ? { metadata } : {}),
+    ...(input && input.value !== undefined ? { input: input.value } : {}),
+  };
+}
 
 /** A call as the link sees it: how it opens, where its frames go. */
 export interface LinkedCall {

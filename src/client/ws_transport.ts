@@ -8,7 +8,7 @@ import type { CallOptions } from "./call_options.ts";
 import { mergeMetadata, unaryOverOpen } from "./call_state.ts";
 import type { ClientCall, ClientTransport } from "./transport.ts";
 import { WebSocketClientCall } from "./ws_client_call.ts";
-import { WebSocketLink } from "./ws_link.ts";
+import { openFields, WebSocketLink } from "./ws_link.ts";
 import type { WebSocketApi } from "./ws_socket.ts";
 
 /** How the WebSocket transport is set up. */
@@ -125,15 +125,7 @@ export class WebSocketTransport implements ClientTransport {
       ? this.#metadata
       : headersToRecord(mergeMetadata(this.#options.metadata, options.metadata));
     const call = new WebSocketClientCall({
-      open: {
-        service: route.service,
-        method: route.method,
-        ...(route.version === undefined ? {} : { version: route.version }),
-        // The server answers a call made with the wrong pattern with a clear error.
-        pattern,
-        ...(metadata ? { metadata } : {}),
-        ...(input && input.value !== undefined ? { input: input.value } : {}),
-      },
+      open: openFields(route, pattern, metadata, input),
       window: this.#options.window,
       windowBytes: this.#options.windowBytes,
       control: new CallControl(options, this.#options.timeoutMs),

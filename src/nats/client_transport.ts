@@ -9,6 +9,7 @@ import { mergeMetadata, unaryOverOpen } from "../client/call_state.ts";
 import type { TransportFactory } from "../client/connection.ts";
 import type { ClientCall, ClientTransport } from "../client/transport.ts";
 import { WebSocketClientCall } from "../client/ws_client_call.ts";
+import { openFields } from "../client/ws_link.ts";
 import { connectNats, serversLabel } from "./connect.ts";
 import { NatsLink } from "./client_link.ts";
 import { checkPrefix, DEFAULT_PREFIX } from "./subjects.ts";
@@ -130,14 +131,7 @@ class NatsTransport implements ClientTransport {
     const settings = this.#settings;
     const metadata = headersToRecord(mergeMetadata(settings.metadata, options.metadata));
     const call = new WebSocketClientCall({
-      open: {
-        service: route.service,
-        method: route.method,
-        ...(route.version === undefined ? {} : { version: route.version }),
-        pattern,
-        ...(metadata ? { metadata } : {}),
-        ...(input && input.value !== undefined ? { input: input.value } : {}),
-      },
+      open: openFields(route, pattern, metadata, input),
       window: settings.window,
       // Unused: credit over NATS counts messages only (NatsCallLink.hello).
       windowBytes: Infinity,
